@@ -1,0 +1,73 @@
+"""The one error hierarchy of Hounsfield.
+
+Every layer raises these; the web adapter turns them into HTTP responses in exactly one
+place (`hounsfield.web.errors`). Each class carries the HTTP status it maps to, so that the
+mapping is data, not a chain of ifs. Anything that is not a `HounsfieldError` is a bug and
+becomes a 500 with a generic text and a logged traceback.
+"""
+
+from __future__ import annotations
+
+
+class HounsfieldError(Exception):
+    """Base of every error Hounsfield raises on purpose."""
+
+    http_status = 500
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+class BadRequestError(HounsfieldError):
+    """The request cannot be understood: malformed syntax, invalid parameter or body."""
+
+    http_status = 400
+
+
+class InvalidUIDError(BadRequestError):
+    """A UID does not follow the PS3.5 §9 grammar or is longer than 64 characters."""
+
+
+class NotFoundError(HounsfieldError):
+    """The addressed resource does not exist."""
+
+    http_status = 404
+
+
+class UnknownAETitleError(NotFoundError):
+    """The AE title in the URL is not one this archive serves."""
+
+
+class NotAcceptableError(HounsfieldError):
+    """No media type the client accepts can be produced."""
+
+    http_status = 406
+
+
+class ConflictError(HounsfieldError):
+    """The request conflicts with the state of the archive."""
+
+    http_status = 409
+
+
+class PayloadTooLargeError(HounsfieldError):
+    """The request body (or its inflated form) is over the configured limit."""
+
+    http_status = 413
+
+
+class UnsupportedMediaTypeError(HounsfieldError):
+    """The request's Content-Type is not one this resource accepts."""
+
+    http_status = 415
+
+
+class StorageUnavailableError(HounsfieldError):
+    """The index or the blob store cannot be reached or written."""
+
+    http_status = 503
+
+
+class ConfigError(HounsfieldError):
+    """The settings are invalid; raised at start, never while serving."""
