@@ -71,3 +71,20 @@ class StorageUnavailableError(HounsfieldError):
 
 class ConfigError(HounsfieldError):
     """The settings are invalid; raised at start, never while serving."""
+
+
+class InstanceRejectedError(HounsfieldError):
+    """One instance cannot be stored; carries the DICOM failure reason (PS3.18 §10.5.3).
+
+    STOW-RS turns it into an item of the FailedSOPSequence, not into the HTTP status of
+    the whole request; where it does reach the HTTP layer on its own it is a 409.
+    """
+
+    http_status = 409
+
+    def __init__(self, failure_reason: int, message: str,
+                 sop_class_uid: str | None = None, sop_instance_uid: str | None = None):
+        super().__init__(message)
+        self.failure_reason = failure_reason
+        self.sop_class_uid = sop_class_uid
+        self.sop_instance_uid = sop_instance_uid

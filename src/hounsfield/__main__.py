@@ -1,0 +1,5 @@
+import sys
+
+from hounsfield.cli import main
+
+sys.exit(main())

@@ -1,0 +1,64 @@
+"""The ASGI application: routes under {context}/aets/{AET}/rs, health, CORS, errors."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import anyio
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.routing import Mount, Route
+
+from hounsfield.archive.archive import Archive
+from hounsfield.config import Settings, load_settings
+from hounsfield.web import health, stow
+from hounsfield.web.context import Services
+from hounsfield.web.cors import CORSMiddleware
+from hounsfield.web.errors import EXCEPTION_HANDLERS
+
+log = logging.getLogger(__name__)
+
+
+def rs_routes() -> list[Route]:
+    """DICOMweb resources of one AE title (PS3.18 §10), named after their transactions."""
+    return [
+        Route("/studies", stow.store_instances, methods=["POST"]),
+        Route("/studies/{study}", stow.store_instances, methods=["POST"]),
+    ]
+
+
+def app_factory() -> Starlette:
+    """For `uvicorn --factory` and worker processes: settings from the environment."""
+    config = os.environ.get("HOUNSFIELD_CONFIG")
+    return create_app(load_settings(Path(config) if config else None))
+
+
+def create_app(settings: Settings | None = None, archive: Archive | None = None) -> Starlette:
+    """Build the app; it opens (and on shutdown closes) the archive unless one is given."""
+    settings = settings or load_settings()
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        owned = archive is None
+        opened = archive or await anyio.to_thread.run_sync(
+            lambda: Archive.open(settings))
+        app.state.services = Services(settings, opened,
+                                      anyio.CapacityLimiter(settings.store_threads))
+        try:
+            yield
+        finally:
+            if owned:
+                opened.close()
+
+    routes = [
+        Route("/health", health.liveness, methods=["GET"]),
+        Route("/health/ready", health.readiness, methods=["GET"]),
+        Mount(f"{settings.context_path}/aets/{{aet}}/rs", routes=rs_routes()),
+    ]
+    return Starlette(routes=routes, lifespan=lifespan,
+                     middleware=[Middleware(CORSMiddleware)],
+                     exception_handlers=EXCEPTION_HANDLERS)  # type: ignore[arg-type]

@@ -1,0 +1,189 @@
+"""The Archive: the one service every protocol adapter calls.
+
+Storing an instance is crash-safe in three durable steps:
+  1. its blob key is journalled in `pending_blob` (committed);
+  2. the blob is written atomically (spool file fsync'ed, renamed, folder fsync'ed);
+  3. the index rows are inserted and the journal entry removed, in one transaction.
+Only then is the store acknowledged. After a crash, `recover` looks at every journalled
+key: a key the index references is kept, any other blob is deleted. So there is never an
+index row without its blob, and no blob stays without its row.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import TypeVar
+
+from sqlalchemy import Connection, Engine, text
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+
+from hounsfield.archive.blobs.base import BlobStore, blob_key
+from hounsfield.archive.blobs.filesystem import FilesystemBlobStore
+from hounsfield.archive.index import migrate, writer
+from hounsfield.archive.index.engine import WRITE, create_index_engine
+from hounsfield.archive.instance_file import describe_file
+from hounsfield.archive.record import Disposition, InstanceRecord, StoreOutcome
+from hounsfield.config import Settings
+from hounsfield.dicom import status
+from hounsfield.errors import InstanceRejectedError, StorageUnavailableError
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+
+class Archive:
+    def __init__(self, settings: Settings, engine: Engine, blobs: BlobStore):
+        self.settings = settings
+        self.engine = engine
+        self.blobs = blobs
+
+    @classmethod
+    def open(cls, settings: Settings, *, migrate_schema: bool = True) -> Archive:
+        """Open the index and blob store that `settings` name (creating them if new)."""
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        engine = create_index_engine(settings.index_url)
+        if migrate_schema:
+            migrate.upgrade(engine)
+        return cls(settings, engine, FilesystemBlobStore(settings.data_dir))
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    # -- storing -----------------------------------------------------------------------
+
+    def store_file(self, path: Path, *, expected_study: str | None = None) -> StoreOutcome:
+        """Store the Part 10 file at `path`, which the archive takes over (and removes)."""
+        try:
+            record = describe_file(path, bulk_data_threshold=self.settings.bulk_data_threshold,
+                                   expected_study=expected_study)
+            return self._store_record(record, path)
+        except InstanceRejectedError as exc:
+            return _failed(exc.failure_reason, exc.message, exc.sop_class_uid,
+                           exc.sop_instance_uid)
+        except StorageUnavailableError as exc:
+            log.error("store failed: %s", exc.message)
+            return _failed(status.OUT_OF_RESOURCES, exc.message)
+        finally:
+            path.unlink(missing_ok=True)
+
+    def _store_record(self, record: InstanceRecord, path: Path) -> StoreOutcome:
+        uids = record.uids
+        existing = self._read(lambda c: writer.find_instance(c, uids.sop_instance))
+        if existing is not None:
+            if existing["digest"] == record.digest:
+                return _outcome(record, Disposition.ALREADY_STORED)
+            if self.settings.duplicate_policy == "reject":
+                return _failed(status.DUPLICATE_SOP_INSTANCE,
+                               f"another object with SOP Instance UID {uids.sop_instance} "
+                               "is stored already", uids.sop_class, uids.sop_instance)
+        key = blob_key(uids.study, uids.series, uids.sop_instance, record.digest)
+        self._write(lambda c: writer.add_pending(c, key))
+        self.blobs.put_file(key, path)
+        try:
+            replaced = self._write(lambda c: self._index(c, record, key))
+        except IntegrityError:
+            self._forget(key)
+            return self._after_race(record)
+        except BaseException:
+            self._forget(key)
+            raise
+        if replaced is not None and replaced != key:
+            self._forget(replaced)
+        return _outcome(record, Disposition.REPLACED if replaced else Disposition.STORED)
+
+    def _index(self, conn: Connection, record: InstanceRecord, key: str) -> str | None:
+        """Insert the rows of `record`; return the blob key of a replaced version."""
+        replaced = None
+        existing = writer.find_instance(conn, record.uids.sop_instance)
+        if existing is not None:
+            writer.delete_instance(conn, existing["pk"])
+            writer.add_pending(conn, existing["blob_key"])
+            replaced = existing["blob_key"]
+        writer.insert_instance(conn, record, key)
+        writer.remove_pending(conn, key)
+        return replaced
+
+    def _after_race(self, record: InstanceRecord) -> StoreOutcome:
+        """Another store of the same SOP Instance UID committed first."""
+        existing = self._read(lambda c: writer.find_instance(c, record.uids.sop_instance))
+        if existing is not None and existing["digest"] == record.digest:
+            return _outcome(record, Disposition.ALREADY_STORED)
+        return _failed(status.DUPLICATE_SOP_INSTANCE,
+                       "the instance conflicts with one stored at the same time "
+                       "(same SOP Instance UID, or its series in another study)",
+                       record.uids.sop_class, record.uids.sop_instance)
+
+    def _forget(self, key: str) -> None:
+        """Delete a blob the index does not reference, then its journal entry."""
+        try:
+            if not self._read(lambda c: writer.is_referenced(c, key)):
+                self.blobs.delete(key)
+            self._write(lambda c: writer.remove_pending(c, key))
+        except (SQLAlchemyError, OSError):
+            log.exception("could not clean up blob %s; recovery will", key)
+
+    # -- recovery and health -----------------------------------------------------------
+
+    def recover(self, grace_seconds: float | None = None) -> int:
+        """Settle journalled blob keys older than the grace period; return how many."""
+        grace = self.settings.recovery_grace_seconds if grace_seconds is None else grace_seconds
+        cutoff = time.time() - grace
+        keys = self._read(lambda c: writer.pending_keys(c, cutoff))
+        for key in keys:
+            self._forget(key)
+        self._clean_spool(cutoff)
+        return len(keys)
+
+    def _clean_spool(self, cutoff: float) -> None:
+        for path in self.blobs.spool_dir.iterdir():
+            try:
+                if path.stat().st_mtime <= cutoff:
+                    path.unlink()
+            except FileNotFoundError:
+                continue
+
+    def check(self) -> None:
+        """Raise StorageUnavailableError unless index and blob store answer now."""
+        try:
+            with self.engine.connect() as conn:
+                conn.execute(text("SELECT 1 FROM pending_blob LIMIT 1"))
+        except SQLAlchemyError as exc:
+            raise StorageUnavailableError(f"index unavailable: {exc.__class__.__name__}"
+                                          ) from exc
+        self.blobs.check()
+
+    # -- transactions --------------------------------------------------------------------
+
+    def _read(self, work: Callable[[Connection], T]) -> T:
+        try:
+            with self.engine.connect() as conn:
+                return work(conn)
+        except IntegrityError:
+            raise
+        except SQLAlchemyError as exc:
+            raise StorageUnavailableError(f"index unavailable: {exc.__class__.__name__}"
+                                          ) from exc
+
+    def _write(self, work: Callable[[Connection], T]) -> T:
+        try:
+            with self.engine.connect().execution_options(**WRITE) as conn, conn.begin():
+                return work(conn)
+        except IntegrityError:
+            raise
+        except SQLAlchemyError as exc:
+            raise StorageUnavailableError(f"index unavailable: {exc.__class__.__name__}"
+                                          ) from exc
+
+
+def _outcome(record: InstanceRecord, disposition: Disposition) -> StoreOutcome:
+    uids = record.uids
+    return StoreOutcome(disposition, uids.sop_class, uids.sop_instance, uids.study, uids.series)
+
+
+def _failed(reason: int, message: str, sop_class: str | None = None,
+            sop_instance: str | None = None) -> StoreOutcome:
+    return StoreOutcome(Disposition.FAILED, sop_class, sop_instance, failure_reason=reason,
+                        message=message)

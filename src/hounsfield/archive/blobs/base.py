@@ -1,0 +1,41 @@
+"""The blob store interface: keys in, Part 10 bytes out.
+
+Narrow on purpose, so that a filesystem and an S3-compatible object store can both
+implement it. Keys are made by `blob_key` from validated UIDs and a digest only.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import BinaryIO, Protocol
+
+from hounsfield.dicom.uid import validate_uid
+
+
+def blob_key(study: str, series: str, sop_instance: str, digest: str) -> str:
+    """The storage key of one stored version of an instance."""
+    for uid in (study, series, sop_instance):
+        validate_uid(uid)
+    if len(digest) < 16 or not all(c in "0123456789abcdef" for c in digest):
+        raise ValueError("digest must be lower-case hex")
+    return f"{study}/{series}/{sop_instance}.{digest[:16]}.dcm"
+
+
+class BlobStore(Protocol):
+    """Where the received Part 10 bytes are kept, unchanged."""
+
+    spool_dir: Path  # where request bodies are spooled before `put_file`
+
+    def put_file(self, key: str, path: Path) -> None:
+        """Store the file at `path` (which the store takes over) under `key`, durably."""
+
+    def open(self, key: str) -> BinaryIO:
+        """Open the blob for reading; raises BlobNotFoundError."""
+
+    def delete(self, key: str) -> None:
+        """Remove the blob; a missing blob is not an error."""
+
+    def exists(self, key: str) -> bool: ...
+
+    def check(self) -> None:
+        """Raise StorageUnavailableError unless the store can be written now."""

@@ -1,0 +1,120 @@
+"""The index schema (SQLAlchemy Core): patient / study / series / instance.
+
+QIDO matching keys are indexed columns; counters (series and instances per study,
+instances per series, modalities and SOP classes in study) are kept at store time; each
+instance row carries its precomputed DICOM JSON metadata and its frame table, so that
+no read path parses a stored file. `pending_blob` is the journal of blob keys that may
+be garbage after a crash (see Archive.recover).
+
+The Alembic migrations under `migrations/versions` create exactly this schema; a test
+compares the two.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    Text,
+)
+
+from hounsfield.dicom.attributes import (
+    INSTANCE_COLUMNS,
+    PATIENT_COLUMNS,
+    SERIES_COLUMNS,
+    STUDY_COLUMNS,
+)
+
+metadata = MetaData()
+# SQLite wants INTEGER PRIMARY KEY for rowid aliasing; PostgreSQL gets BIGINT identity.
+Key = BigInteger().with_variant(Integer(), "sqlite")
+
+_LENGTHS = {"patient_name": 324, "referring_physician_name": 324, "study_description": 64,
+            "series_description": 64, "institution_name": 64}
+
+
+def _columns(spec: dict[str, tuple[str, str]]) -> list[Column]:
+    return [
+        Column(name, Integer if kind == "int" else String(_LENGTHS.get(name, 64)))
+        for name, (_, kind) in spec.items()
+    ]
+
+
+patient = Table(
+    "patient", metadata,
+    Column("pk", Key, primary_key=True, autoincrement=True),
+    *_columns(PATIENT_COLUMNS),
+    Column("created_at", Float, nullable=False),
+)
+# One row per (PatientID, Issuer); instances without a PatientID get a row per study.
+Index("ux_patient_identity", patient.c.patient_id, patient.c.issuer_of_patient_id,
+      unique=True, sqlite_where=patient.c.patient_id.isnot(None),
+      postgresql_where=patient.c.patient_id.isnot(None))
+Index("ix_patient_name", patient.c.patient_name)
+
+study = Table(
+    "study", metadata,
+    Column("pk", Key, primary_key=True, autoincrement=True),
+    Column("study_instance_uid", String(64), nullable=False, unique=True),
+    Column("patient_fk", Key, ForeignKey("patient.pk"), nullable=False),
+    *_columns(STUDY_COLUMNS),
+    Column("modalities_in_study", String(256), nullable=False, default=""),
+    Column("sop_classes_in_study", Text, nullable=False, default=""),
+    Column("number_of_series", Integer, nullable=False, default=0),
+    Column("number_of_instances", Integer, nullable=False, default=0),
+    Column("size_bytes", BigInteger, nullable=False, default=0),
+    Column("created_at", Float, nullable=False),
+    Column("updated_at", Float, nullable=False),
+)
+Index("ix_study_patient", study.c.patient_fk)
+Index("ix_study_date", study.c.study_date, study.c.study_time)
+Index("ix_study_accession", study.c.accession_number)
+Index("ix_study_updated", study.c.updated_at)
+
+series = Table(
+    "series", metadata,
+    Column("pk", Key, primary_key=True, autoincrement=True),
+    Column("series_instance_uid", String(64), nullable=False, unique=True),
+    Column("study_fk", Key, ForeignKey("study.pk"), nullable=False),
+    *_columns(SERIES_COLUMNS),
+    Column("number_of_instances", Integer, nullable=False, default=0),
+    Column("created_at", Float, nullable=False),
+    Column("updated_at", Float, nullable=False),
+)
+Index("ix_series_study", series.c.study_fk)
+Index("ix_series_modality", series.c.modality)
+
+instance = Table(
+    "instance", metadata,
+    Column("pk", Key, primary_key=True, autoincrement=True),
+    Column("sop_instance_uid", String(64), nullable=False, unique=True),
+    Column("series_fk", Key, ForeignKey("series.pk"), nullable=False),
+    Column("sop_class_uid", String(64), nullable=False),
+    *_columns(INSTANCE_COLUMNS),
+    Column("transfer_syntax_uid", String(64), nullable=False),
+    Column("number_of_frames", Integer, nullable=False, default=1),
+    Column("blob_key", String(512), nullable=False),
+    Column("size_bytes", BigInteger, nullable=False),
+    Column("digest", String(64), nullable=False),  # SHA-256 of the stored bytes, hex
+    Column("metadata_json", LargeBinary, nullable=False),
+    Column("frames_json", LargeBinary, nullable=True),  # None: frames must be parsed
+    Column("bulk_data_json", LargeBinary, nullable=False),
+    Column("created_at", Float, nullable=False),
+)
+Index("ix_instance_series", instance.c.series_fk, instance.c.instance_number)
+Index("ix_instance_sop_class", instance.c.sop_class_uid)
+Index("ix_instance_blob_key", instance.c.blob_key)
+
+pending_blob = Table(
+    "pending_blob", metadata,
+    Column("blob_key", String(512), primary_key=True),
+    Column("created_at", Float, nullable=False),
+)

@@ -1,0 +1,186 @@
+"""Writing the index: one transaction per stored instance, counters kept as it goes.
+
+Every function takes an open connection inside a write transaction; the archive owns
+the transaction boundaries. The study row is locked (`FOR UPDATE` on PostgreSQL; SQLite
+serialises writers anyway) before its counters and lists change, so concurrent stores
+into one study never lose an update.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from sqlalchemy import Connection, delete, func, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+
+from hounsfield.archive.index.schema import instance, patient, pending_blob, series, study
+from hounsfield.archive.record import InstanceRecord
+
+
+def find_instance(conn: Connection, sop_instance_uid: str) -> dict[str, Any] | None:
+    """The stored version of an instance: its digest, blob key and place."""
+    row = conn.execute(
+        select(instance.c.pk, instance.c.digest, instance.c.blob_key,
+               instance.c.series_fk, instance.c.size_bytes)
+        .where(instance.c.sop_instance_uid == sop_instance_uid)
+    ).mappings().first()
+    return dict(row) if row else None
+
+
+def add_pending(conn: Connection, key: str) -> None:
+    conn.execute(_upsert(conn, pending_blob, ["blob_key"]).values(
+        blob_key=key, created_at=time.time()))
+
+
+def remove_pending(conn: Connection, key: str) -> None:
+    conn.execute(delete(pending_blob).where(pending_blob.c.blob_key == key))
+
+
+def pending_keys(conn: Connection, older_than: float) -> list[str]:
+    rows = conn.execute(select(pending_blob.c.blob_key)
+                        .where(pending_blob.c.created_at <= older_than))
+    return [r[0] for r in rows]
+
+
+def is_referenced(conn: Connection, key: str) -> bool:
+    return conn.execute(select(instance.c.pk).where(instance.c.blob_key == key)
+                        ).first() is not None
+
+
+def insert_instance(conn: Connection, record: InstanceRecord, blob_key: str) -> None:
+    """Add the instance and its patient, study and series rows; update the counters."""
+    now = time.time()
+    study_pk = _study_pk(conn, record, now)
+    series_pk, new_series = _series_pk(conn, record, study_pk, now)
+    conn.execute(insert(instance).values(
+        sop_instance_uid=record.uids.sop_instance, series_fk=series_pk,
+        sop_class_uid=record.uids.sop_class, **record.instance,
+        transfer_syntax_uid=record.transfer_syntax_uid,
+        number_of_frames=record.number_of_frames, blob_key=blob_key,
+        size_bytes=record.size_bytes, digest=record.digest,
+        metadata_json=record.metadata_json, frames_json=record.frames_json,
+        bulk_data_json=record.bulk_data_json, created_at=now))
+    conn.execute(update(series).where(series.c.pk == series_pk).values(
+        number_of_instances=series.c.number_of_instances + 1, updated_at=now))
+    _count_in_study(conn, study_pk, record, new_series, now)
+
+
+def delete_instance(conn: Connection, instance_pk: int) -> None:
+    """Remove an instance row, its counters, and its series and study once empty."""
+    row = conn.execute(
+        select(instance.c.series_fk, instance.c.size_bytes, series.c.study_fk)
+        .join(series, series.c.pk == instance.c.series_fk)
+        .where(instance.c.pk == instance_pk)).first()
+    if row is None:
+        return
+    series_pk, size, study_pk = row
+    _lock_study(conn, study_pk)
+    conn.execute(delete(instance).where(instance.c.pk == instance_pk))
+    conn.execute(update(series).where(series.c.pk == series_pk).values(
+        number_of_instances=series.c.number_of_instances - 1))
+    conn.execute(update(study).where(study.c.pk == study_pk).values(
+        number_of_instances=study.c.number_of_instances - 1,
+        size_bytes=study.c.size_bytes - size))
+    _drop_if_empty(conn, series_pk, study_pk)
+    _refresh_study_lists(conn, study_pk)
+
+
+def _study_pk(conn: Connection, record: InstanceRecord, now: float) -> int:
+    uid = record.uids.study
+    pk = conn.execute(select(study.c.pk).where(study.c.study_instance_uid == uid)).scalar()
+    if pk is None:
+        patient_pk = _patient_pk(conn, record, now)
+        conn.execute(_upsert(conn, study, ["study_instance_uid"]).values(
+            study_instance_uid=uid, patient_fk=patient_pk, **record.study,
+            modalities_in_study="", sop_classes_in_study="", number_of_series=0,
+            number_of_instances=0, size_bytes=0, created_at=now, updated_at=now))
+    return _lock_study(conn, None, uid)
+
+
+def _lock_study(conn: Connection, pk: int | None, uid: str | None = None) -> int:
+    where = study.c.pk == pk if uid is None else study.c.study_instance_uid == uid
+    return conn.execute(select(study.c.pk).where(where).with_for_update()).scalar_one()
+
+
+def _patient_pk(conn: Connection, record: InstanceRecord, now: float) -> int:
+    values = dict(record.patient)
+    values["issuer_of_patient_id"] = values.get("issuer_of_patient_id") or ""
+    if not values.get("patient_id"):
+        return conn.execute(insert(patient).values(**values, created_at=now)
+                            .returning(patient.c.pk)).scalar_one()
+    statement = _upsert(conn, patient, ["patient_id", "issuer_of_patient_id"],
+                        where=patient.c.patient_id.isnot(None))
+    conn.execute(statement.values(**values, created_at=now))
+    return conn.execute(select(patient.c.pk).where(
+        patient.c.patient_id == values["patient_id"],
+        patient.c.issuer_of_patient_id == values["issuer_of_patient_id"])).scalar_one()
+
+
+def _series_pk(conn: Connection, record: InstanceRecord, study_pk: int,
+               now: float) -> tuple[int, bool]:
+    uid = record.uids.series
+    pk = conn.execute(select(series.c.pk).where(series.c.series_instance_uid == uid)).scalar()
+    if pk is not None:
+        return pk, False
+    pk = conn.execute(insert(series).values(
+        series_instance_uid=uid, study_fk=study_pk, **record.series, number_of_instances=0,
+        created_at=now, updated_at=now).returning(series.c.pk)).scalar_one()
+    return pk, True
+
+
+def _count_in_study(conn: Connection, study_pk: int, record: InstanceRecord,
+                    new_series: bool, now: float) -> None:
+    row = conn.execute(select(study.c.modalities_in_study, study.c.sop_classes_in_study)
+                       .where(study.c.pk == study_pk)).one()
+    values: dict[str, Any] = {
+        "number_of_instances": study.c.number_of_instances + 1,
+        "size_bytes": study.c.size_bytes + record.size_bytes, "updated_at": now}
+    if new_series:
+        values["number_of_series"] = study.c.number_of_series + 1
+    values["modalities_in_study"] = _with(row[0], record.series.get("modality"))
+    values["sop_classes_in_study"] = _with(row[1], record.uids.sop_class)
+    conn.execute(update(study).where(study.c.pk == study_pk).values(**values))
+
+
+def _with(listed: str, value: str | None) -> str:
+    """A backslash-separated list with `value` added once, kept sorted."""
+    items = set(filter(None, listed.split("\\")))
+    if value:
+        items.add(value)
+    return "\\".join(sorted(items))
+
+
+def _drop_if_empty(conn: Connection, series_pk: int, study_pk: int) -> None:
+    left = conn.execute(select(series.c.number_of_instances)
+                        .where(series.c.pk == series_pk)).scalar_one()
+    if left <= 0:
+        conn.execute(delete(series).where(series.c.pk == series_pk))
+        conn.execute(update(study).where(study.c.pk == study_pk).values(
+            number_of_series=study.c.number_of_series - 1))
+    remaining = conn.execute(select(study.c.number_of_series, study.c.patient_fk)
+                             .where(study.c.pk == study_pk)).one()
+    if remaining[0] <= 0:
+        conn.execute(delete(study).where(study.c.pk == study_pk))
+        others = conn.execute(select(func.count()).select_from(study)
+                              .where(study.c.patient_fk == remaining[1])).scalar_one()
+        if not others:
+            conn.execute(delete(patient).where(patient.c.pk == remaining[1]))
+
+
+def _refresh_study_lists(conn: Connection, study_pk: int) -> None:
+    modalities = conn.execute(select(series.c.modality).distinct()
+                              .where(series.c.study_fk == study_pk)).scalars()
+    classes = conn.execute(
+        select(instance.c.sop_class_uid).distinct()
+        .join(series, series.c.pk == instance.c.series_fk)
+        .where(series.c.study_fk == study_pk)).scalars()
+    conn.execute(update(study).where(study.c.pk == study_pk).values(
+        modalities_in_study="\\".join(sorted(filter(None, modalities))),
+        sop_classes_in_study="\\".join(sorted(filter(None, classes)))))
+
+
+def _upsert(conn: Connection, table: Any, keys: list[str], where: Any = None) -> Any:
+    """INSERT ... ON CONFLICT DO NOTHING for the connection's dialect."""
+    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+    return dialect.insert(table).on_conflict_do_nothing(index_elements=keys, index_where=where)

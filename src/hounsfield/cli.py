@@ -1,0 +1,93 @@
+"""The `hounsfield` command: `serve` and `import`."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+import warnings
+from pathlib import Path
+
+from hounsfield.config import Settings, load_settings
+from hounsfield.errors import ConfigError
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    _configure_logging()
+    try:
+        settings = load_settings(args.config, _overrides(args))
+    except ConfigError as exc:
+        print(f"hounsfield: {exc.message}", file=sys.stderr)
+        return 2
+    return args.run(settings, args)
+
+
+def _configure_logging() -> None:
+    logging.basicConfig(level=os.environ.get("HOUNSFIELD_LOG_LEVEL", "INFO"),
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # pydicom warns about every odd value it reads; the archive stores what it receives.
+    warnings.filterwarnings("ignore", module="pydicom")
+    for name in ("pydicom", "alembic"):
+        logging.getLogger(name).setLevel(logging.ERROR)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="hounsfield", description="A DICOMweb image archive.")
+    commands = parser.add_subparsers(required=True, metavar="COMMAND")
+    serve = commands.add_parser("serve", help="run the web server")
+    serve.add_argument("--host", help="address to listen on (default 127.0.0.1)")
+    serve.add_argument("--port", type=int, help="port (default 8080)")
+    serve.add_argument("--workers", type=int, help="worker processes (default 1)")
+    serve.set_defaults(run=_serve)
+    importer = commands.add_parser("import", help="store DICOM files, folders and zip files")
+    importer.add_argument("paths", nargs="+", type=Path, metavar="PATH")
+    importer.add_argument("--jobs", type=int, default=os.cpu_count() or 1,
+                          help="parallel processes (default: one per core)")
+    importer.set_defaults(run=_import)
+    for command in (serve, importer):
+        command.add_argument("--data", type=Path, help="data folder (default ./hounsfield-data)")
+        command.add_argument("--config", type=Path, help="TOML settings file")
+    return parser
+
+
+def _overrides(args: argparse.Namespace) -> dict:
+    names = {"host": "host", "port": "port", "workers": "workers", "data": "data_dir"}
+    return {setting: getattr(args, arg, None) for arg, setting in names.items()}
+
+
+def _serve(settings: Settings, args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from hounsfield.archive.archive import Archive
+
+    archive = Archive.open(settings)  # migrate and recover once, before any worker
+    recovered = archive.recover()
+    archive.close()
+    if recovered:
+        logging.getLogger("hounsfield").info("recovery settled %d journalled blobs", recovered)
+    _export(settings, args)
+    uvicorn.run("hounsfield.app:app_factory", factory=True, host=settings.host,
+                port=settings.port, workers=settings.workers, loop="uvloop",
+                http="httptools", access_log=False, timeout_keep_alive=30)
+    return 0
+
+
+def _export(settings: Settings, args: argparse.Namespace) -> None:
+    """Hand the settings to worker processes through the environment."""
+    if args.config:
+        os.environ["HOUNSFIELD_CONFIG"] = str(args.config.resolve())
+    os.environ["HOUNSFIELD_DATA_DIR"] = str(settings.data_dir.resolve())
+    os.environ["HOUNSFIELD_HOST"] = settings.host
+    os.environ["HOUNSFIELD_PORT"] = str(settings.port)
+
+
+def _import(settings: Settings, args: argparse.Namespace) -> int:
+    from hounsfield.importer import import_paths
+
+    return import_paths(settings, args.paths, jobs=max(1, args.jobs))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

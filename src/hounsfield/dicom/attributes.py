@@ -1,0 +1,111 @@
+"""The attributes an instance contributes to each level of the index.
+
+The column of each matching key is named after its keyword in snake case; the tables
+below are the one place that says which attributes are indexed at which level.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from pydicom.dataset import Dataset
+
+from hounsfield.dicom import status
+from hounsfield.dicom.uid import is_valid_uid
+from hounsfield.errors import InstanceRejectedError
+
+# column name -> (keyword, kind); kind "str" keeps the text, "int" parses IS/US values
+PATIENT_COLUMNS = {
+    "patient_id": ("PatientID", "str"),
+    "issuer_of_patient_id": ("IssuerOfPatientID", "str"),
+    "patient_name": ("PatientName", "str"),
+    "patient_birth_date": ("PatientBirthDate", "str"),
+    "patient_sex": ("PatientSex", "str"),
+}
+STUDY_COLUMNS = {
+    "study_date": ("StudyDate", "str"),
+    "study_time": ("StudyTime", "str"),
+    "accession_number": ("AccessionNumber", "str"),
+    "referring_physician_name": ("ReferringPhysicianName", "str"),
+    "study_description": ("StudyDescription", "str"),
+    "study_id": ("StudyID", "str"),
+}
+SERIES_COLUMNS = {
+    "modality": ("Modality", "str"),
+    "series_number": ("SeriesNumber", "int"),
+    "series_description": ("SeriesDescription", "str"),
+    "body_part_examined": ("BodyPartExamined", "str"),
+    "performed_procedure_step_start_date": ("PerformedProcedureStepStartDate", "str"),
+    "performed_procedure_step_start_time": ("PerformedProcedureStepStartTime", "str"),
+    "station_name": ("StationName", "str"),
+    "institution_name": ("InstitutionName", "str"),
+}
+INSTANCE_COLUMNS = {
+    "instance_number": ("InstanceNumber", "int"),
+    "content_date": ("ContentDate", "str"),
+    "content_time": ("ContentTime", "str"),
+    "rows": ("Rows", "int"),
+    "columns": ("Columns", "int"),
+}
+
+
+@dataclass(frozen=True)
+class InstanceUIDs:
+    """The four UIDs that place an instance in the hierarchy; all validated."""
+
+    study: str
+    series: str
+    sop_instance: str
+    sop_class: str
+
+
+def instance_uids(dataset: Dataset) -> InstanceUIDs:
+    """Read and validate the identifying UIDs; reject the instance when one is bad."""
+    sop_class = _text(dataset, "SOPClassUID")
+    sop_instance = _text(dataset, "SOPInstanceUID")
+    values = {
+        "StudyInstanceUID": _text(dataset, "StudyInstanceUID"),
+        "SeriesInstanceUID": _text(dataset, "SeriesInstanceUID"),
+        "SOPInstanceUID": sop_instance,
+        "SOPClassUID": sop_class,
+    }
+    for keyword, value in values.items():
+        if not is_valid_uid(value):
+            problem = "is missing" if not value else f"{value!r} is not a valid UID"
+            raise InstanceRejectedError(
+                status.DATA_SET_DOES_NOT_MATCH_SOP_CLASS, f"{keyword} {problem}",
+                sop_class_uid=sop_class or None, sop_instance_uid=sop_instance or None)
+    return InstanceUIDs(values["StudyInstanceUID"], values["SeriesInstanceUID"],
+                        sop_instance, sop_class)
+
+
+def level_values(dataset: Dataset, columns: dict[str, tuple[str, str]]) -> dict[str, Any]:
+    """The index column values of one level, read from `dataset`."""
+    return {name: _value(dataset, keyword, kind) for name, (keyword, kind) in columns.items()}
+
+
+def _value(dataset: Dataset, keyword: str, kind: str) -> Any:
+    if kind == "int":
+        return _integer(dataset, keyword)
+    return _text(dataset, keyword) or None
+
+
+def _text(dataset: Dataset, keyword: str) -> str:
+    try:
+        value = dataset.get(keyword)
+    except Exception:  # a malformed value must not stop the store  # noqa: BLE001
+        return ""
+    if value is None:
+        return ""
+    if isinstance(value, list | tuple) or type(value).__name__ == "MultiValue":
+        return "\\".join(str(v) for v in value)
+    return str(value).strip()
+
+
+def _integer(dataset: Dataset, keyword: str) -> int | None:
+    text = _text(dataset, keyword)
+    try:
+        return int(float(text)) if text else None
+    except ValueError:
+        return None

@@ -1,0 +1,110 @@
+"""The DICOM JSON model (PS3.18 Annex F) of a stored instance, computed once at store time.
+
+Binary values (OB, OD, OF, OL, OV, OW, UN) longer than a threshold are not inlined: the
+attribute gets a BulkDataURI instead, and their place in the file is recorded so that a
+bulk data retrieve is one positioned read. BulkDataURIs are stored relative to the
+DICOMweb base URL (`/studies/{study}/series/{series}/instances/{sop}/bulkdata/...`); a
+response splices the request's base in front with `with_base_url`, a byte replace, since
+the key `"BulkDataURI":"` can appear unescaped only where this module put it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+from pydicom import datadict
+from pydicom.dataelem import DataElement, RawDataElement
+from pydicom.dataset import Dataset
+
+from hounsfield.dicom.part10 import PixelData
+
+BINARY_VRS = frozenset({"OB", "OD", "OF", "OL", "OV", "OW", "UN"})
+_BULK_KEY = b'"BulkDataURI":"'
+
+
+@dataclass
+class InstanceJSON:
+    """The JSON metadata of one instance and where its bulk data lies in the file."""
+
+    metadata: bytes  # orjson of the JSON model, BulkDataURIs relative to the rs base
+    bulk_data: dict[str, tuple[int, int]] = field(default_factory=dict)  # path -> run
+
+
+def instance_path(study: str, series: str, sop: str) -> str:
+    """The URL path of an instance below the DICOMweb base."""
+    return f"/studies/{study}/series/{series}/instances/{sop}"
+
+
+def instance_json(dataset: Dataset, pixel: PixelData | None, *, instance_url: str,
+                  threshold: int, positions_known: bool) -> InstanceJSON:
+    """Build the JSON model of `dataset` (read with its pixel data left out)."""
+    walker = _Walker(instance_url, threshold, positions_known)
+    model = walker.dataset(dataset, ())
+    if pixel is not None:
+        model[f"{pixel.tag:08X}"] = {"vr": pixel.vr, "BulkDataURI": instance_url + "/pixeldata"}
+        if positions_known and pixel.length is not None:
+            walker.bulk["pixeldata"] = (pixel.value_offset, pixel.length)
+    return InstanceJSON(orjson.dumps(model), walker.bulk)
+
+
+def with_base_url(metadata: bytes, base_url: bytes) -> bytes:
+    """Splice the request's DICOMweb base URL in front of every stored BulkDataURI."""
+    return metadata.replace(_BULK_KEY, _BULK_KEY + base_url)
+
+
+class _Walker:
+    def __init__(self, instance_url: str, threshold: int, positions_known: bool):
+        self.instance_url = instance_url
+        self.threshold = threshold
+        self.positions_known = positions_known
+        self.bulk: dict[str, tuple[int, int]] = {}
+
+    def dataset(self, ds: Dataset, path: tuple[str, ...]) -> dict[str, Any]:
+        model: dict[str, Any] = {}
+        for tag in ds.keys():
+            if tag.element == 0:
+                continue  # group lengths are not part of the JSON model
+            raw = ds.get_item(tag, keep_deferred=True)
+            key = f"{tag:08X}"
+            model[key] = self.element(ds, raw, path + (key,))
+        return model
+
+    def element(self, ds: Dataset, raw: DataElement | RawDataElement,
+                path: tuple[str, ...]) -> dict[str, Any]:
+        vr = _vr_of(raw)
+        if vr == "SQ":
+            elem = ds[raw.tag]
+            items = [self.dataset(item, path + (str(i),)) for i, item in enumerate(elem.value)]
+            return {"vr": "SQ", "Value": items} if items else {"vr": "SQ"}
+        if vr in BINARY_VRS and _length_of(raw) > self.threshold:
+            return self.bulk_element(raw, vr, path)
+        elem = ds[raw.tag] if isinstance(raw, RawDataElement) else raw
+        return elem.to_json_dict(None, bulk_data_threshold=1 << 62)
+
+    def bulk_element(self, raw: DataElement | RawDataElement, vr: str,
+                     path: tuple[str, ...]) -> dict[str, Any]:
+        sub = "/".join(path)
+        value_tell = getattr(raw, "value_tell", None)
+        if self.positions_known and value_tell is not None:
+            self.bulk[sub] = (value_tell, _length_of(raw))
+        return {"vr": vr, "BulkDataURI": f"{self.instance_url}/bulkdata/{sub}"}
+
+
+def _vr_of(raw: DataElement | RawDataElement) -> str:
+    if raw.VR:
+        return str(raw.VR)
+    try:
+        vr = datadict.dictionary_VR(raw.tag)
+    except KeyError:
+        return "UN"
+    return "OW" if "OW" in vr else vr.split(" or ")[0]
+
+
+def _length_of(raw: DataElement | RawDataElement) -> int:
+    if isinstance(raw, RawDataElement):
+        return raw.length if raw.length != 0xFFFFFFFF else len(raw.value or b"")
+    value = raw.value
+    return len(value) if isinstance(value, bytes | bytearray) else 0
+

@@ -1,0 +1,27 @@
+"""Response headers every resource shares: Warning (RFC 7234 §5.5) and CORS."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+WARN_AGENT = "hounsfield"
+MAX_WARNINGS = 10
+
+# As dcm4chee-arc-light answers, so browser viewers on another origin can use the API.
+CORS_HEADERS = {
+    "access-control-allow-origin": "*",
+    "access-control-allow-credentials": "true",
+    "access-control-allow-methods": "GET, POST, PUT, DELETE, OPTIONS, HEAD",
+    "access-control-allow-headers": "origin, content-type, accept, authorization",
+    "access-control-expose-headers": "content-type, warning, location",
+    "access-control-max-age": "86400",
+}
+
+
+def warning_values(texts: Iterable[str]) -> list[str]:
+    """`Warning: 299 hounsfield "text"` values, quotes escaped, at most MAX_WARNINGS."""
+    values = []
+    for text in list(texts)[:MAX_WARNINGS]:
+        clean = " ".join(text.split()).replace("\\", "\\\\").replace('"', '\\"')
+        values.append(f'299 {WARN_AGENT} "{clean}"')
+    return values

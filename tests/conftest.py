@@ -1,0 +1,80 @@
+"""Shared fixtures: real DICOM files, settings on a temporary folder, the index backends.
+
+PostgreSQL is found through HOUNSFIELD_TEST_POSTGRES_URL (e.g.
+postgresql+psycopg://postgres@127.0.0.1:5432/test); `.ci/run` sets it. Without it the
+PostgreSQL variants skip with a message saying so. Each test gets a schema of its own.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import uuid
+import warnings
+from collections.abc import Iterator
+from pathlib import Path
+
+import pydicom
+import pytest
+from sqlalchemy import create_engine, text
+
+from hounsfield.archive.archive import Archive
+from hounsfield.config import Settings, load_settings
+
+warnings.filterwarnings("ignore", module="pydicom")
+POSTGRES_URL = os.environ.get("HOUNSFIELD_TEST_POSTGRES_URL", "")
+
+
+def pydicom_data_dir() -> Path:
+    spec = importlib.util.find_spec("data_store")
+    assert spec is not None and spec.origin, "the pydicom-data package is not installed"
+    return Path(spec.origin).parent / "data"
+
+
+def pydicom_data_files() -> list[Path]:
+    return sorted(pydicom_data_dir().glob("*.dcm"))
+
+
+def pydicom_test_file(name: str) -> Path:
+    return Path(pydicom.data.get_testdata_file(name))
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return load_settings(overrides={"data_dir": tmp_path / "data",
+                                    "recovery_grace_seconds": 0}, environ={})
+
+
+def _postgres_schema_url() -> Iterator[str]:
+    if not POSTGRES_URL:
+        pytest.skip("PostgreSQL tests need HOUNSFIELD_TEST_POSTGRES_URL "
+                    "(e.g. postgresql+psycopg://postgres@127.0.0.1:5432/test); .ci/run sets it")
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f"CREATE SCHEMA {schema}"))
+    sep = "&" if "?" in POSTGRES_URL else "?"
+    try:
+        yield f"{POSTGRES_URL}{sep}options=-csearch_path%3D{schema}"
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
+        admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def index_settings(request: pytest.FixtureRequest, settings: Settings) -> Iterator[Settings]:
+    """Settings on SQLite, then on PostgreSQL: the contract suites run on both."""
+    if request.param == "sqlite":
+        yield settings
+        return
+    for url in _postgres_schema_url():
+        yield load_settings(overrides={"data_dir": settings.data_dir, "database_url": url,
+                                       "recovery_grace_seconds": 0}, environ={})
+
+
+@pytest.fixture
+def archive(index_settings: Settings) -> Iterator[Archive]:
+    opened = Archive.open(index_settings)
+    yield opened
+    opened.close()

@@ -1,0 +1,167 @@
+"""The archive's store path, run against SQLite and PostgreSQL alike."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import orjson
+from helpers.dicom_files import ct_instance, part10_bytes, spool
+from sqlalchemy import func, select
+
+from hounsfield.archive.archive import Archive
+from hounsfield.archive.index import writer
+from hounsfield.archive.index.schema import instance, patient, pending_blob, series, study
+from hounsfield.archive.record import Disposition
+from hounsfield.dicom import status
+
+
+def store(archive: Archive, data: bytes, **kwargs):
+    return archive.store_file(spool(data, archive.blobs.spool_dir), **kwargs)
+
+
+def rows(archive: Archive, table, *columns):
+    with archive.engine.connect() as conn:
+        return conn.execute(select(*(columns or (table,)))).all()
+
+
+def test_stored_blob_is_byte_identical_to_what_was_sent(archive: Archive) -> None:
+    data = part10_bytes(ct_instance())
+    outcome = store(archive, data)
+    assert outcome.disposition is Disposition.STORED
+    [(key,)] = rows(archive, instance, instance.c.blob_key)
+    with archive.blobs.open(key) as f:
+        assert f.read() == data
+
+
+def test_spooled_file_is_taken_over(archive: Archive) -> None:
+    path = spool(part10_bytes(ct_instance()), archive.blobs.spool_dir)
+    archive.store_file(path)
+    assert not path.exists()
+
+
+def test_counters_and_lists_are_kept_at_store_time(archive: Archive) -> None:
+    st = "1.2.3.4.100"
+    for i, (se, modality) in enumerate([("1.2.3.4.100.1", "CT"), ("1.2.3.4.100.1", "CT"),
+                                        ("1.2.3.4.100.2", "PR")]):
+        assert store(archive, part10_bytes(ct_instance(st, se, seed=i, modality=modality))
+                     ).disposition is Disposition.STORED
+    [row] = rows(archive, study, study.c.number_of_series, study.c.number_of_instances,
+                 study.c.modalities_in_study, study.c.sop_classes_in_study)
+    assert tuple(row) == (2, 3, "CT\\PR", "1.2.840.10008.5.1.4.1.1.2")
+    counts = dict(rows(archive, series, series.c.series_instance_uid,
+                       series.c.number_of_instances))
+    assert counts == {"1.2.3.4.100.1": 2, "1.2.3.4.100.2": 1}
+
+
+def test_same_patient_id_shares_one_patient_row(archive: Archive) -> None:
+    store(archive, part10_bytes(ct_instance(patient_id="P1", seed=1)))
+    store(archive, part10_bytes(ct_instance(patient_id="P1", seed=2)))
+    store(archive, part10_bytes(ct_instance(patient_id="", seed=3)))
+    store(archive, part10_bytes(ct_instance(patient_id="", seed=4)))
+    ids = sorted((r[0] or "") for r in rows(archive, patient, patient.c.patient_id))
+    assert ids == ["", "", "P1"]
+
+
+def test_same_instance_twice_is_idempotent(archive: Archive) -> None:
+    data = part10_bytes(ct_instance())
+    assert store(archive, data).disposition is Disposition.STORED
+    again = store(archive, data)
+    assert again.disposition is Disposition.ALREADY_STORED and again.stored
+    assert rows(archive, study, study.c.number_of_instances) == [(1,)]
+    assert len(archive.blobs.keys()) == 1
+
+
+def test_other_object_with_same_uid_is_rejected_by_default(archive: Archive) -> None:
+    sop = "1.2.3.4.5.6.7"
+    first = part10_bytes(ct_instance(sop=sop, seed=1))
+    store(archive, first)
+    outcome = store(archive, part10_bytes(ct_instance(sop=sop, seed=2)))
+    assert outcome.disposition is Disposition.FAILED
+    assert outcome.failure_reason == status.DUPLICATE_SOP_INSTANCE
+    assert sop in (outcome.message or "")
+    [(key,)] = rows(archive, instance, instance.c.blob_key)
+    with archive.blobs.open(key) as f:
+        assert f.read() == first
+    assert archive.blobs.keys() == [key]
+
+
+def test_replace_policy_swaps_the_object_and_moves_counters(archive: Archive) -> None:
+    replacing = Archive(dataclasses.replace(archive.settings, duplicate_policy="replace"),
+                        archive.engine, archive.blobs)
+    sop = "1.2.3.4.5.6.8"
+    store(replacing, part10_bytes(ct_instance("1.2.3.1", "1.2.3.1.1", sop, seed=1)))
+    newer = part10_bytes(ct_instance("1.2.3.2", "1.2.3.2.1", sop, seed=2))
+    assert store(replacing, newer).disposition is Disposition.REPLACED
+    [(key,)] = rows(archive, instance, instance.c.blob_key)
+    with archive.blobs.open(key) as f:
+        assert f.read() == newer
+    assert archive.blobs.keys() == [key]
+    assert rows(archive, study, study.c.study_instance_uid) == [("1.2.3.2",)]
+    assert rows(archive, pending_blob) == []
+
+
+def test_study_uid_mismatch_is_refused(archive: Archive) -> None:
+    outcome = store(archive, part10_bytes(ct_instance("1.2.3.9")), expected_study="1.2.3.8")
+    assert outcome.failure_reason == status.STUDY_INSTANCE_UID_MISMATCH
+    assert rows(archive, instance) == [] and archive.blobs.keys() == []
+
+
+def test_not_dicom_is_refused_and_nothing_is_left(archive: Archive) -> None:
+    outcome = store(archive, b"hello, this is not DICOM" * 10)
+    assert outcome.failure_reason == status.CANNOT_UNDERSTAND
+    assert "Part 10" in (outcome.message or "")
+    assert rows(archive, instance) == [] and archive.blobs.keys() == []
+    assert list(archive.blobs.spool_dir.iterdir()) == []
+
+
+def test_truncated_file_is_refused(archive: Archive) -> None:
+    data = part10_bytes(ct_instance(rows=64, columns=64))
+    outcome = store(archive, data[: len(data) - 100])
+    assert outcome.failure_reason == status.CANNOT_UNDERSTAND
+    assert "truncated" in (outcome.message or "")
+    assert archive.blobs.keys() == []
+
+
+def test_invalid_uid_is_refused(archive: Archive) -> None:
+    outcome = store(archive, part10_bytes(ct_instance(sop="1.2.03.4")))
+    assert outcome.failure_reason == status.DATA_SET_DOES_NOT_MATCH_SOP_CLASS
+    assert "SOPInstanceUID" in (outcome.message or "")
+
+
+def test_metadata_and_frames_are_precomputed(archive: Archive) -> None:
+    ds = ct_instance(rows=8, columns=4, frames=3)
+    data = part10_bytes(ds)
+    store(archive, data)
+    [(meta, frames)] = rows(archive, instance, instance.c.metadata_json, instance.c.frames_json)
+    model = orjson.loads(meta)
+    assert model["00080018"]["Value"] == [ds.SOPInstanceUID]
+    assert model["7FE00010"]["BulkDataURI"].endswith(f"/instances/{ds.SOPInstanceUID}/pixeldata")
+    table = orjson.loads(frames)
+    assert len(table) == 3
+    pixels = bytes(ds.PixelData)
+    for i, [[offset, length]] in enumerate(table):
+        assert data[offset:offset + length] == pixels[i * 64:(i + 1) * 64]
+
+
+def test_recover_deletes_unreferenced_journalled_blobs(archive: Archive) -> None:
+    store(archive, part10_bytes(ct_instance()))
+    [(kept,)] = rows(archive, instance, instance.c.blob_key)
+    orphan_src = spool(part10_bytes(ct_instance(seed=9)), archive.blobs.spool_dir, "o.dcm")
+    orphan = "1.2.3/1.2.3.4/1.2.3.4.5.0123456789abcdef.dcm"
+    archive._write(lambda c: writer.add_pending(c, orphan))
+    archive.blobs.put_file(orphan, orphan_src)  # a crash after step 2 leaves this
+    archive._write(lambda c: writer.add_pending(c, kept))
+    assert archive.recover(grace_seconds=0) == 2
+    assert archive.blobs.keys() == [kept]
+    assert rows(archive, pending_blob) == []
+
+
+def test_readiness_check_passes(archive: Archive) -> None:
+    archive.check()
+
+
+def test_count_matches(archive: Archive) -> None:
+    for i in range(5):
+        store(archive, part10_bytes(ct_instance("1.2.3.77", "1.2.3.77.1", seed=i)))
+    with archive.engine.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(instance)).scalar() == 5
