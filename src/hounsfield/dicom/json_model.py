@@ -41,7 +41,7 @@ def instance_json(dataset: Dataset, pixel: PixelData | None, *, instance_url: st
                   threshold: int, positions_known: bool) -> InstanceJSON:
     """Build the JSON model of `dataset` (read with its pixel data left out)."""
     walker = _Walker(instance_url, threshold, positions_known)
-    model = walker.dataset(dataset, ())
+    model = walker.dataset(dataset, (), 0)
     if pixel is not None:
         model[f"{pixel.tag:08X}"] = {"vr": pixel.vr, "BulkDataURI": instance_url + "/pixeldata"}
         if positions_known and pixel.length is not None:
@@ -61,34 +61,43 @@ class _Walker:
         self.positions_known = positions_known
         self.bulk: dict[str, tuple[int, int]] = {}
 
-    def dataset(self, ds: Dataset, path: tuple[str, ...]) -> dict[str, Any]:
+    def dataset(self, ds: Dataset, path: tuple[str, ...], base: int) -> dict[str, Any]:
+        """The JSON model of `ds`; its raw value positions count from file offset `base`."""
         model: dict[str, Any] = {}
         for tag in ds.keys():
             if tag.element == 0:
                 continue  # group lengths are not part of the JSON model
             raw = ds.get_item(tag, keep_deferred=True)
             key = f"{tag:08X}"
-            model[key] = self.element(ds, raw, path + (key,))
+            model[key] = self.element(ds, raw, path + (key,), base)
         return model
 
     def element(self, ds: Dataset, raw: DataElement | RawDataElement,
-                path: tuple[str, ...]) -> dict[str, Any]:
+                path: tuple[str, ...], base: int) -> dict[str, Any]:
         vr = _vr_of(raw)
         if vr == "SQ":
-            elem = ds[raw.tag]
-            items = [self.dataset(item, path + (str(i),)) for i, item in enumerate(elem.value)]
-            return {"vr": "SQ", "Value": items} if items else {"vr": "SQ"}
+            return self.sequence(ds, raw, path, base)
         if vr in BINARY_VRS and _length_of(raw) > self.threshold:
-            return self.bulk_element(raw, vr, path)
+            return self.bulk_element(raw, vr, path, base)
         elem = ds[raw.tag] if isinstance(raw, RawDataElement) else raw
         return elem.to_json_dict(None, bulk_data_threshold=1 << 62)
 
+    def sequence(self, ds: Dataset, raw: DataElement | RawDataElement,
+                 path: tuple[str, ...], base: int) -> dict[str, Any]:
+        # pydicom parses a defined-length sequence from its value bytes, so positions
+        # inside count from that value's start; an undefined-length one is read in place.
+        if isinstance(raw, RawDataElement):
+            base += raw.value_tell
+        elem = ds[raw.tag]
+        items = [self.dataset(item, path + (str(i),), base) for i, item in enumerate(elem.value)]
+        return {"vr": "SQ", "Value": items} if items else {"vr": "SQ"}
+
     def bulk_element(self, raw: DataElement | RawDataElement, vr: str,
-                     path: tuple[str, ...]) -> dict[str, Any]:
+                     path: tuple[str, ...], base: int) -> dict[str, Any]:
         sub = "/".join(path)
         value_tell = getattr(raw, "value_tell", None)
         if self.positions_known and value_tell is not None:
-            self.bulk[sub] = (value_tell, _length_of(raw))
+            self.bulk[sub] = (base + value_tell, _length_of(raw))
         return {"vr": vr, "BulkDataURI": f"{self.instance_url}/bulkdata/{sub}"}
 
 
