@@ -22,9 +22,12 @@ from hounsfield.dicom import status
 from hounsfield.dicom.pixel_header import image_attributes
 from hounsfield.dicom.transfer_syntax import default_transfer_syntax_for_media_type
 from hounsfield.dicom.uid import is_valid_uid
-from hounsfield.errors import BadRequestError, InstanceRejectedError
+from hounsfield.errors import BadRequestError, InstanceRejectedError, UnsupportedMediaTypeError
 
 EXPLICIT_VR_LITTLE_ENDIAN = "1.2.840.10008.1.2.1"
+JPEG_BASELINE = "1.2.840.10008.1.2.4.50"
+JPEG_EXTENDED = "1.2.840.10008.1.2.4.51"
+JPEG_LOSSLESS_SV1 = "1.2.840.10008.1.2.4.70"
 IMPLEMENTATION_CLASS_UID = "1.2.826.0.1.3680043.10.1525.1"
 IMPLEMENTATION_VERSION_NAME = "HOUNSFIELD_010"
 PIXEL_DATA = "7FE00010"
@@ -107,7 +110,7 @@ def _from_json(model: dict[str, Any], bulk: Callable[[str, str, str], bytes],
 def _set_pixel_data(built: BuiltInstance, part: BulkData, sop_class: str,
                     sop_instance: str) -> str:
     ds = built.dataset
-    ts_uid = _transfer_syntax_of(part.media_type)
+    ts_uid = _transfer_syntax_of(part)
     if ts_uid is None:
         raise InstanceRejectedError(
             status.TRANSFER_SYNTAX_NOT_SUPPORTED,
@@ -124,20 +127,38 @@ def _set_pixel_data(built: BuiltInstance, part: BulkData, sop_class: str,
     return ts_uid
 
 
-def _transfer_syntax_of(media_type: str) -> str | None:
-    base, _, params = media_type.partition(";")
+def _transfer_syntax_of(part: BulkData) -> str | None:
+    base, _, params = part.media_type.partition(";")
     for param in params.split(";"):
         name, _, value = param.partition("=")
         if name.strip().lower() == "transfer-syntax" and value.strip().strip('"'):
             return value.strip().strip('"')
-    if base.strip().lower() == "application/octet-stream":
+    base = base.strip().lower()
+    if base == "application/octet-stream":
         return EXPLICIT_VR_LITTLE_ENDIAN
+    if base == "image/jpeg":
+        return _jpeg_process(part.data)
     return default_transfer_syntax_for_media_type(base)
+
+
+def _jpeg_process(data: bytes) -> str:
+    """image/jpeg without a transfer-syntax parameter: the process its header shows
+    (as dcm4chee-arc-light does), not the table's default, so a camera's baseline JPEG
+    is stored as JPEG Baseline."""
+    try:
+        implied = image_attributes("image/jpeg", data)
+    except BadRequestError:
+        return JPEG_BASELINE
+    if implied is None or not implied.lossy:
+        return JPEG_LOSSLESS_SV1
+    return JPEG_BASELINE if (implied.bits_stored or 8) <= 8 else JPEG_EXTENDED
 
 
 def _coerce_image_attributes(built: BuiltInstance, part: BulkData) -> None:
     try:
         implied = image_attributes(part.media_type, part.data)
+    except UnsupportedMediaTypeError:
+        return  # video and other streams: no image header to read
     except BadRequestError as exc:
         built.warnings.append((status.COERCION_OF_DATA_ELEMENTS,
                                f"pixel data header not understood: {exc.message}"))

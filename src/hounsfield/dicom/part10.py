@@ -86,8 +86,15 @@ def read_part10(fp: BinaryIO, *, defer_size: int = 4096) -> Part10:
 
 
 def _read_dataset(fp: BinaryIO, defer_size: int) -> Dataset:
+    head = fp.read(132)
+    fp.seek(0)
+    # A file that leaves out the preamble and "DICM" but starts with its File Meta
+    # Information is accepted (several clients send such files) and stored as received.
+    if head[128:132] != b"DICM" and head[:2] != b"\x02\x00":
+        raise _cannot_understand("not a DICOM Part 10 file: no DICM prefix and no File Meta "
+                                 "Information")
     try:
-        return pydicom.dcmread(fp, stop_before_pixels=True, defer_size=defer_size)
+        return pydicom.dcmread(fp, stop_before_pixels=True, defer_size=defer_size, force=True)
     except InvalidDicomError as exc:
         raise _cannot_understand(f"not a DICOM Part 10 file: {exc}") from exc
     except (EOFError, OSError, ValueError, struct.error, KeyError, TypeError,
