@@ -10,10 +10,9 @@ from pathlib import Path
 import httpx
 import pydicom
 import pytest
+from conftest import pydicom_data_files
 from dicomweb_client.api import DICOMwebClient
 from helpers.dicom_files import ct_instance, part10_bytes
-
-from conftest import pydicom_data_files
 
 from .server import Server
 

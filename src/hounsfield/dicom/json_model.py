@@ -64,7 +64,7 @@ class _Walker:
     def dataset(self, ds: Dataset, path: tuple[str, ...], base: int) -> dict[str, Any]:
         """The JSON model of `ds`; its raw value positions count from file offset `base`."""
         model: dict[str, Any] = {}
-        for tag in ds.keys():
+        for tag in ds.keys():  # noqa: SIM118 - iterating a Dataset converts elements
             if tag.element == 0:
                 continue  # group lengths are not part of the JSON model
             raw = ds.get_item(tag, keep_deferred=True)

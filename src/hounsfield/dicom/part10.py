@@ -177,7 +177,7 @@ def _read_exactly(fp: BinaryIO, count: int, what: str) -> bytes:
 
 def _check_deferred_values(dataset: Dataset, file_size: int) -> None:
     """A deferred value beyond the end of the file means the file was truncated."""
-    for tag in dataset.keys():
+    for tag in dataset.keys():  # noqa: SIM118 - iterating a Dataset converts elements
         raw = dataset.get_item(tag, keep_deferred=True)
         value_tell = getattr(raw, "value_tell", None)
         length = getattr(raw, "length", 0)
