@@ -125,4 +125,5 @@ def _begins_image(fp: BinaryIO, fragment: Fragment) -> bool:
 
 def _group(fragments: Sequence[Fragment], starts: list[int]) -> list[Frame]:
     ends = starts[1:] + [len(fragments)]
-    return [tuple((f.offset, f.length) for f in fragments[s:e]) for s, e in zip(starts, ends, strict=True)]
+    return [tuple((f.offset, f.length) for f in fragments[s:e])
+            for s, e in zip(starts, ends, strict=True)]
