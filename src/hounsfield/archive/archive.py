@@ -81,7 +81,11 @@ class Archive:
                                "is stored already", uids.sop_class, uids.sop_instance)
         key = blob_key(uids.study, uids.series, uids.sop_instance, record.digest)
         self._write(lambda c: writer.add_pending(c, key))
-        self.blobs.put_file(key, path)
+        try:
+            self.blobs.put_file(key, path)
+        except BaseException:
+            self._forget(key)
+            raise
         try:
             replaced = self._write(lambda c: self._index(c, record, key))
         except IntegrityError:

@@ -23,5 +23,6 @@ def warning_values(texts: Iterable[str]) -> list[str]:
     values = []
     for text in list(texts)[:MAX_WARNINGS]:
         clean = " ".join(text.split()).replace("\\", "\\\\").replace('"', '\\"')
+        clean = clean.encode("ascii", "replace").decode("ascii")  # header values are ASCII
         values.append(f'299 {WARN_AGENT} "{clean}"')
     return values
