@@ -7,14 +7,12 @@ PostgreSQL variants skip with a message saying so. Each test gets a schema of it
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import uuid
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
 
-import pydicom
 import pytest
 from sqlalchemy import create_engine, text
 
@@ -25,18 +23,6 @@ warnings.filterwarnings("ignore", module="pydicom")
 POSTGRES_URL = os.environ.get("HOUNSFIELD_TEST_POSTGRES_URL", "")
 
 
-def pydicom_data_dir() -> Path:
-    spec = importlib.util.find_spec("data_store")
-    assert spec is not None and spec.origin, "the pydicom-data package is not installed"
-    return Path(spec.origin).parent / "data"
-
-
-def pydicom_data_files() -> list[Path]:
-    return sorted(pydicom_data_dir().glob("*.dcm"))
-
-
-def pydicom_test_file(name: str) -> Path:
-    return Path(pydicom.data.get_testdata_file(name))
 
 
 @pytest.fixture

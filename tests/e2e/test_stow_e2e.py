@@ -10,8 +10,8 @@ from pathlib import Path
 import httpx
 import pydicom
 import pytest
-from conftest import pydicom_data_files
 from dicomweb_client.api import DICOMwebClient
+from helpers.data_files import pydicom_data_files
 from helpers.dicom_files import ct_instance, part10_bytes
 
 from .server import Server

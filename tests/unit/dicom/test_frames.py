@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pydicom
 import pytest
-from conftest import pydicom_data_files
+from helpers.data_files import pydicom_data_files
 from pydicom.encaps import generate_frames
 
 from hounsfield.dicom.frames import frame_table, number_of_frames

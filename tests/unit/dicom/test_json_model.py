@@ -5,7 +5,7 @@ from __future__ import annotations
 import orjson
 import pydicom
 import pytest
-from conftest import pydicom_data_files
+from helpers.data_files import pydicom_data_files
 
 from hounsfield.dicom.json_model import instance_json, with_base_url
 from hounsfield.dicom.part10 import read_part10
