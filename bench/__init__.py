@@ -1,0 +1,1 @@
+"""Hounsfield's benchmark suite, side by side with Orthanc: ``python -m bench``."""
