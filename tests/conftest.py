@@ -23,8 +23,6 @@ warnings.filterwarnings("ignore", module="pydicom")
 POSTGRES_URL = os.environ.get("HOUNSFIELD_TEST_POSTGRES_URL", "")
 
 
-
-
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
     return load_settings(overrides={"data_dir": tmp_path / "data",

@@ -18,6 +18,7 @@ from pydicom import datadict
 from pydicom.dataelem import DataElement, RawDataElement
 from pydicom.dataset import Dataset
 
+from hounsfield.dicom.json_values import CODECS, json_value
 from hounsfield.dicom.part10 import PixelData
 
 BINARY_VRS = frozenset({"OB", "OD", "OF", "OL", "OV", "OW", "UN"})
@@ -41,7 +42,7 @@ def instance_json(dataset: Dataset, pixel: PixelData | None, *, instance_url: st
                   threshold: int, positions_known: bool) -> InstanceJSON:
     """Build the JSON model of `dataset` (read with its pixel data left out)."""
     walker = _Walker(instance_url, threshold, positions_known)
-    model = walker.dataset(dataset, (), 0)
+    model = walker.dataset(dataset, (), 0, "latin-1")
     if pixel is not None:
         model[f"{pixel.tag:08X}"] = {"vr": pixel.vr, "BulkDataURI": instance_url + "/pixeldata"}
         if positions_known and pixel.length is not None:
@@ -61,35 +62,45 @@ class _Walker:
         self.positions_known = positions_known
         self.bulk: dict[str, tuple[int, int]] = {}
 
-    def dataset(self, ds: Dataset, path: tuple[str, ...], base: int) -> dict[str, Any]:
-        """The JSON model of `ds`; its raw value positions count from file offset `base`."""
+    def dataset(self, ds: Dataset, path: tuple[str, ...], base: int,
+                codec: str | None) -> dict[str, Any]:
+        """The JSON model of `ds`; its raw value positions count from file offset `base`.
+
+        `codec` decodes its text (None: leave text to pydicom), inherited by items."""
         model: dict[str, Any] = {}
         for tag in ds.keys():  # noqa: SIM118 - iterating a Dataset converts elements
             if tag.element == 0:
                 continue  # group lengths are not part of the JSON model
             raw = ds.get_item(tag, keep_deferred=True)
+            if tag == 0x00080005:
+                codec = _codec(ds)
             key = f"{tag:08X}"
-            model[key] = self.element(ds, raw, path + (key,), base)
+            model[key] = self.element(ds, raw, path + (key,), base, codec)
         return model
 
     def element(self, ds: Dataset, raw: DataElement | RawDataElement,
-                path: tuple[str, ...], base: int) -> dict[str, Any]:
+                path: tuple[str, ...], base: int, codec: str | None) -> dict[str, Any]:
         vr = _vr_of(raw)
         if vr == "SQ":
-            return self.sequence(ds, raw, path, base)
+            return self.sequence(ds, raw, path, base, codec)
         if vr in BINARY_VRS and _length_of(raw) > self.threshold:
             return self.bulk_element(raw, vr, path, base)
+        if isinstance(raw, RawDataElement) and raw.value is not None and _exact_vr(raw):
+            fast = json_value(vr, raw.value, raw.is_little_endian, codec)
+            if fast is not None:
+                return fast
         elem = ds[raw.tag] if isinstance(raw, RawDataElement) else raw
         return elem.to_json_dict(None, bulk_data_threshold=1 << 62)
 
     def sequence(self, ds: Dataset, raw: DataElement | RawDataElement,
-                 path: tuple[str, ...], base: int) -> dict[str, Any]:
+                 path: tuple[str, ...], base: int, codec: str | None) -> dict[str, Any]:
         # pydicom parses a defined-length sequence from its value bytes, so positions
         # inside count from that value's start; an undefined-length one is read in place.
         if isinstance(raw, RawDataElement):
             base += raw.value_tell
         elem = ds[raw.tag]
-        items = [self.dataset(item, path + (str(i),), base) for i, item in enumerate(elem.value)]
+        items = [self.dataset(item, path + (str(i),), base, codec)
+                 for i, item in enumerate(elem.value)]
         return {"vr": "SQ", "Value": items} if items else {"vr": "SQ"}
 
     def bulk_element(self, raw: DataElement | RawDataElement, vr: str,
@@ -99,6 +110,23 @@ class _Walker:
         if self.positions_known and value_tell is not None:
             self.bulk[sub] = (base + value_tell, _length_of(raw))
         return {"vr": vr, "BulkDataURI": f"{self.instance_url}/bulkdata/{sub}"}
+
+
+def _codec(ds: Dataset) -> str | None:
+    value = ds.get("SpecificCharacterSet") or ""
+    if not isinstance(value, str):
+        value = value[0] if len(value) == 1 else "multiple"
+    return CODECS.get(value.strip())
+
+
+def _exact_vr(raw: RawDataElement) -> bool:
+    """The raw element says its VR, or the dictionary gives exactly one (not UN)."""
+    if raw.VR:
+        return raw.VR != "UN"
+    try:
+        return " or " not in datadict.dictionary_VR(raw.tag)
+    except KeyError:
+        return False
 
 
 def _vr_of(raw: DataElement | RawDataElement) -> str:

@@ -59,18 +59,42 @@ def _element(ds, path):
     return _element(element.value[int(path[1])], path[2:])
 
 
-@pytest.mark.parametrize("path", FILES[:20], ids=lambda p: p.name)
-def test_small_values_match_pydicom_json(path) -> None:
+def _comparable(attr):
+    """pydicom renders IS/DS as numbers and empty values as ""; the archive keeps the
+    stored text (as dcm4chee-arc-light) and null for an empty value."""
+    values = attr.get("Value")
+    if attr["vr"] == "SQ" and values:
+        return {"vr": "SQ", "Value": [_comparable_items(item) for item in values]}
+    if values is None:
+        return attr
+    if attr["vr"] in ("IS", "DS"):
+        values = [None if v in (None, "") else float(v) for v in values]
+    elif attr["vr"] in ("AE", "AS", "CS", "DA", "DT", "LO", "SH", "TM", "UC", "UI"):
+        values = [(v.strip() or None) if isinstance(v, str) else v for v in values]
+    else:
+        values = [None if v == "" else v for v in values]
+    return {**attr, "Value": values} if any(v is not None for v in values) else {
+        "vr": attr["vr"]}
+
+
+def _comparable_items(item, other=None):
+    """Compare what both sides inline: where to draw the bulk data line is the server's
+    choice (pydicom measures the base64 text against the threshold)."""
+    other = other or {}
+    return {k: _comparable(a) for k, a in item.items()
+            if not k.endswith("0000") and "BulkDataURI" not in a
+            and "BulkDataURI" not in other.get(k, {})}
+
+
+@pytest.mark.parametrize("path", FILES, ids=lambda p: p.name)
+def test_values_match_pydicom_json(path) -> None:
     try:
         model = orjson.loads(model_of(path).metadata)
     except InstanceRejectedError:
         pytest.skip("not a Part 10 file")
     expected = pydicom.dcmread(path, stop_before_pixels=True).to_json_dict(
         bulk_data_threshold=1024, bulk_data_element_handler=lambda e: "BULK")
-    for key, attr in expected.items():
-        if key.endswith("0000") or "BulkDataURI" in attr or attr["vr"] == "SQ":
-            continue
-        assert model[key] == attr, key
+    assert _comparable_items(model, expected) == _comparable_items(expected, model)
 
 
 def test_base_url_is_spliced_into_every_bulk_data_uri() -> None:
