@@ -24,6 +24,7 @@ from hounsfield.archive.blobs.base import BlobStore, blob_key
 from hounsfield.archive.blobs.filesystem import FilesystemBlobStore
 from hounsfield.archive.index import migrate, writer
 from hounsfield.archive.index.engine import WRITE, create_index_engine
+from hounsfield.archive.index.group_commit import GroupCommitter
 from hounsfield.archive.instance_file import describe_file
 from hounsfield.archive.record import Disposition, InstanceRecord, StoreOutcome
 from hounsfield.config import Settings
@@ -39,6 +40,7 @@ class Archive:
         self.settings = settings
         self.engine = engine
         self.blobs = blobs
+        self._committer = GroupCommitter(self._transaction)
 
     @classmethod
     def open(cls, settings: Settings, *, migrate_schema: bool = True) -> Archive:
@@ -50,6 +52,7 @@ class Archive:
         return cls(settings, engine, FilesystemBlobStore(settings.data_dir))
 
     def close(self) -> None:
+        self._committer.close()
         self.engine.dispose()
 
     # -- storing -----------------------------------------------------------------------
@@ -172,14 +175,18 @@ class Archive:
                                           ) from exc
 
     def _write(self, work: Callable[[Connection], T]) -> T:
+        """Run `work` in a write transaction (shared with concurrent writers)."""
         try:
-            with self.engine.connect().execution_options(**WRITE) as conn, conn.begin():
-                return work(conn)
+            return self._committer.submit(work)
         except IntegrityError:
             raise
         except SQLAlchemyError as exc:
             raise StorageUnavailableError(f"index unavailable: {exc.__class__.__name__}"
                                           ) from exc
+
+    def _transaction(self, work: Callable[[Connection], T]) -> T:
+        with self.engine.connect().execution_options(**WRITE) as conn, conn.begin():
+            return work(conn)
 
 
 def _outcome(record: InstanceRecord, disposition: Disposition) -> StoreOutcome:

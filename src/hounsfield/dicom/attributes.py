@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from pydicom.datadict import tag_for_keyword
 from pydicom.dataset import Dataset
 
 from hounsfield.dicom import status
@@ -50,6 +51,11 @@ INSTANCE_COLUMNS = {
 }
 
 
+_TAGS = {keyword: f"{tag_for_keyword(keyword):08X}"
+         for columns in (PATIENT_COLUMNS, STUDY_COLUMNS, SERIES_COLUMNS, INSTANCE_COLUMNS)
+         for keyword, _ in columns.values()}
+
+
 @dataclass(frozen=True)
 class InstanceUIDs:
     """The four UIDs that place an instance in the hierarchy; all validated."""
@@ -80,15 +86,28 @@ def instance_uids(dataset: Dataset) -> InstanceUIDs:
                         sop_instance, sop_class)
 
 
-def level_values(dataset: Dataset, columns: dict[str, tuple[str, str]]) -> dict[str, Any]:
-    """The index column values of one level, read from `dataset`."""
-    return {name: _value(dataset, keyword, kind) for name, (keyword, kind) in columns.items()}
+def level_values(model: dict[str, Any], columns: dict[str, tuple[str, str]]
+                 ) -> dict[str, Any]:
+    """The index column values of one level, read from the instance's DICOM JSON model."""
+    return {name: _json_value(model, keyword, kind) for name, (keyword, kind) in columns.items()}
 
 
-def _value(dataset: Dataset, keyword: str, kind: str) -> Any:
+def _json_value(model: dict[str, Any], keyword: str, kind: str) -> Any:
+    values = (model.get(_TAGS[keyword]) or {}).get("Value") or []
+    texts = [_json_text(v) for v in values]
     if kind == "int":
-        return _integer(dataset, keyword)
-    return _text(dataset, keyword) or None
+        try:
+            return int(float(texts[0])) if texts and texts[0] else None
+        except (ValueError, OverflowError):
+            return None
+    return "\\".join(texts) or None
+
+
+def _json_text(value: Any) -> str:
+    if isinstance(value, dict):  # PN
+        return "=".join(filter(None, (value.get("Alphabetic"), value.get("Ideographic"),
+                                      value.get("Phonetic"))))
+    return "" if value is None else str(value)
 
 
 def _text(dataset: Dataset, keyword: str) -> str:
@@ -101,11 +120,3 @@ def _text(dataset: Dataset, keyword: str) -> str:
     if isinstance(value, list | tuple) or type(value).__name__ == "MultiValue":
         return "\\".join(str(v) for v in value)
     return str(value).strip()
-
-
-def _integer(dataset: Dataset, keyword: str) -> int | None:
-    text = _text(dataset, keyword)
-    try:
-        return int(float(text)) if text else None
-    except ValueError:
-        return None

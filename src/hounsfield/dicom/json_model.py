@@ -30,6 +30,7 @@ class InstanceJSON:
     """The JSON metadata of one instance and where its bulk data lies in the file."""
 
     metadata: bytes  # orjson of the JSON model, BulkDataURIs relative to the rs base
+    model: dict[str, Any] = field(default_factory=dict)  # the same, as a dict
     bulk_data: dict[str, tuple[int, int]] = field(default_factory=dict)  # path -> run
 
 
@@ -47,7 +48,7 @@ def instance_json(dataset: Dataset, pixel: PixelData | None, *, instance_url: st
         model[f"{pixel.tag:08X}"] = {"vr": pixel.vr, "BulkDataURI": instance_url + "/pixeldata"}
         if positions_known and pixel.length is not None:
             walker.bulk["pixeldata"] = (pixel.value_offset, pixel.length)
-    return InstanceJSON(orjson.dumps(model), walker.bulk)
+    return InstanceJSON(orjson.dumps(model), model, walker.bulk)
 
 
 def with_base_url(metadata: bytes, base_url: bytes) -> bytes:
