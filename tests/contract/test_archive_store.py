@@ -165,3 +165,32 @@ def test_count_matches(archive: Archive) -> None:
         store(archive, part10_bytes(ct_instance("1.2.3.77", "1.2.3.77.1", seed=i)))
     with archive.engine.connect() as conn:
         assert conn.execute(select(func.count()).select_from(instance)).scalar() == 5
+
+
+def test_concurrent_stores_of_one_uid_keep_one_object(archive: Archive) -> None:
+    """Racing stores of different objects with one SOP Instance UID: one wins, the
+    others fail with 0111H, and the winner's bytes are what is stored."""
+    import threading
+
+    sop = "1.2.3.4.5.6.99"
+    datas = [part10_bytes(ct_instance("1.2.3.99", "1.2.3.99.1", sop, seed=i))
+             for i in range(6)]
+    outcomes: list = [None] * len(datas)
+    paths = [spool(d, archive.blobs.spool_dir, f"r{i}.dcm") for i, d in enumerate(datas)]
+
+    def run(i: int) -> None:
+        outcomes[i] = archive.store_file(paths[i])
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(datas))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    stored = [i for i, o in enumerate(outcomes) if o.disposition is Disposition.STORED]
+    assert len(stored) == 1
+    assert all(o.failure_reason == status.DUPLICATE_SOP_INSTANCE
+               for i, o in enumerate(outcomes) if i not in stored)
+    [(key,)] = rows(archive, instance, instance.c.blob_key)
+    with archive.blobs.open(key) as f:
+        assert f.read() == datas[stored[0]]
+    assert archive.blobs.keys() == [key] and rows(archive, pending_blob) == []

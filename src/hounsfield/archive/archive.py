@@ -91,7 +91,7 @@ class Archive:
             raise
         try:
             replaced = self._write(lambda c: self._index(c, record, key))
-        except IntegrityError:
+        except (IntegrityError, _RaceLostError):
             self._forget(key)
             return self._after_race(record)
         except BaseException:
@@ -106,6 +106,9 @@ class Archive:
         replaced = None
         existing = writer.find_instance(conn, record.uids.sop_instance)
         if existing is not None:
+            if (self.settings.duplicate_policy == "reject"
+                    or existing["digest"] == record.digest):
+                raise _RaceLostError  # stored meanwhile by a concurrent request
             writer.delete_instance(conn, existing["pk"])
             writer.add_pending(conn, existing["blob_key"])
             replaced = existing["blob_key"]
@@ -187,6 +190,10 @@ class Archive:
     def _transaction(self, work: Callable[[Connection], T]) -> T:
         with self.engine.connect().execution_options(**WRITE) as conn, conn.begin():
             return work(conn)
+
+
+class _RaceLostError(Exception):
+    """A concurrent store of the same SOP Instance UID committed first."""
 
 
 def _outcome(record: InstanceRecord, disposition: Disposition) -> StoreOutcome:
