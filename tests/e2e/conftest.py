@@ -13,8 +13,10 @@ def server(tmp_path: Path) -> Iterator[Server]:
     running.stop()
 
 
-@pytest.fixture
-def replacing_server(tmp_path: Path) -> Iterator[Server]:
-    running = Server(tmp_path / "data", env={"HOUNSFIELD_DUPLICATE_POLICY": "replace"}).start()
+@pytest.fixture(scope="module")
+def replacing_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """One server for a module's many requests (each file of pydicom-data)."""
+    folder = tmp_path_factory.mktemp("replacing")
+    running = Server(folder / "data", env={"HOUNSFIELD_DUPLICATE_POLICY": "replace"}).start()
     yield running
     running.stop()
