@@ -104,10 +104,13 @@ class Archive:
     def _index(self, conn: Connection, record: InstanceRecord, key: str) -> str | None:
         """Insert the rows of `record`; return the blob key of a replaced version."""
         replaced = None
-        existing = writer.find_instance(conn, record.uids.sop_instance)
+        # Under "reject" the unique SOP Instance UID makes a concurrent winner fail this
+        # insert (IntegrityError); under "replace" the stored version is looked up.
+        existing = None
+        if self.settings.duplicate_policy == "replace":
+            existing = writer.find_instance(conn, record.uids.sop_instance)
         if existing is not None:
-            if (self.settings.duplicate_policy == "reject"
-                    or existing["digest"] == record.digest):
+            if existing["digest"] == record.digest:
                 raise _RaceLostError  # stored meanwhile by a concurrent request
             writer.delete_instance(conn, existing["pk"])
             writer.add_pending(conn, existing["blob_key"])

@@ -8,6 +8,7 @@ into one study never lose an update.
 
 from __future__ import annotations
 
+import re
 import time
 from typing import Any
 
@@ -29,12 +30,12 @@ def find_instance(conn: Connection, sop_instance_uid: str) -> dict[str, Any] | N
 
 
 def add_pending(conn: Connection, key: str) -> None:
-    conn.execute(_upsert(conn, pending_blob, ["blob_key"]).values(
-        blob_key=key, created_at=time.time()))
+    _run(conn, "INSERT INTO pending_blob (blob_key, created_at) VALUES (:key, :now) "
+               "ON CONFLICT DO NOTHING", key=key, now=time.time())
 
 
 def remove_pending(conn: Connection, key: str) -> None:
-    conn.execute(delete(pending_blob).where(pending_blob.c.blob_key == key))
+    _run(conn, "DELETE FROM pending_blob WHERE blob_key = :key", key=key)
 
 
 def pending_keys(conn: Connection, older_than: float) -> list[str]:
@@ -48,22 +49,78 @@ def is_referenced(conn: Connection, key: str) -> bool:
                         ).first() is not None
 
 
+# The statements every store runs are plain SQL handed straight to the driver: building
+# and compiling SQLAlchemy constructs cost more than the database work itself.
+_INSTANCE_COLUMNS = [c.name for c in instance.columns if c.name != "pk"]
+_INSERT_INSTANCE = (f"INSERT INTO instance ({', '.join(_INSTANCE_COLUMNS)}) VALUES "
+                    f"({', '.join(':' + c for c in _INSTANCE_COLUMNS)})")
+_LOCK_STUDY = ("SELECT pk, modalities_in_study, sop_classes_in_study FROM study "
+               "WHERE study_instance_uid = :uid")
+_SERIES_PK = "SELECT pk FROM series WHERE series_instance_uid = :uid"
+_COUNT_SERIES = ("UPDATE series SET number_of_instances = number_of_instances + 1, "
+                 "updated_at = :now WHERE pk = :pk")
+_COUNT_STUDY = ("UPDATE study SET number_of_instances = number_of_instances + 1, "
+                "number_of_series = number_of_series + :new_series, "
+                "size_bytes = size_bytes + :size, modalities_in_study = :modalities, "
+                "sop_classes_in_study = :classes, updated_at = :now WHERE pk = :pk")
+
+
 def insert_instance(conn: Connection, record: InstanceRecord, blob_key: str) -> None:
     """Add the instance and its patient, study and series rows; update the counters."""
     now = time.time()
-    study_pk = _study_pk(conn, record, now)
-    series_pk, new_series = _series_pk(conn, record, study_pk, now)
-    conn.execute(insert(instance).values(
+    study_row = _locked_study(conn, record, now)
+    series_pk = _run(conn, _SERIES_PK, uid=record.uids.series).scalar()
+    new_series = series_pk is None
+    if new_series:
+        series_pk = _new_series(conn, record, study_row[0], now)
+    _run(conn, _INSERT_INSTANCE, **_instance_values(record, blob_key, series_pk, now))
+    _run(conn, _COUNT_SERIES, now=now, pk=series_pk)
+    _run(conn, _COUNT_STUDY, new_series=int(new_series), size=record.size_bytes,
+         modalities=_with(study_row[1], record.series.get("modality")),
+         classes=_with(study_row[2], record.uids.sop_class), now=now, pk=study_row[0])
+
+
+def _instance_values(record: InstanceRecord, blob_key: str, series_pk: int,
+                     now: float) -> dict[str, Any]:
+    return dict(
         sop_instance_uid=record.uids.sop_instance, series_fk=series_pk,
         sop_class_uid=record.uids.sop_class, **record.instance,
         transfer_syntax_uid=record.transfer_syntax_uid,
         number_of_frames=record.number_of_frames, blob_key=blob_key,
         size_bytes=record.size_bytes, digest=record.digest,
         metadata_json=record.metadata_json, frames_json=record.frames_json,
-        bulk_data_json=record.bulk_data_json, created_at=now))
-    conn.execute(update(series).where(series.c.pk == series_pk).values(
-        number_of_instances=series.c.number_of_instances + 1, updated_at=now))
-    _count_in_study(conn, study_pk, record, new_series, now)
+        bulk_data_json=record.bulk_data_json, created_at=now)
+
+
+def _locked_study(conn: Connection, record: InstanceRecord, now: float) -> Any:
+    """The study row (pk, modalities, SOP classes), created if new, locked for update."""
+    lock = _LOCK_STUDY + (" FOR UPDATE" if conn.dialect.name == "postgresql" else "")
+    row = _run(conn, lock, uid=record.uids.study).first()
+    if row is None:
+        _study_pk(conn, record, now)
+        row = _run(conn, lock, uid=record.uids.study).one()
+    return row
+
+
+def _new_series(conn: Connection, record: InstanceRecord, study_pk: int, now: float) -> int:
+    return conn.execute(insert(series).values(
+        series_instance_uid=record.uids.series, study_fk=study_pk, **record.series,
+        number_of_instances=0, created_at=now, updated_at=now).returning(series.c.pk)
+    ).scalar_one()
+
+
+def _run(conn: Connection, sql: str, **params: Any) -> Any:
+    """Execute plain SQL written with :name parameters on either driver."""
+    if conn.dialect.paramstyle == "pyformat":
+        sql = _PYFORMAT.get(sql) or _PYFORMAT.setdefault(sql, _to_pyformat(sql))
+    return conn.exec_driver_sql(sql, params)
+
+
+_PYFORMAT: dict[str, str] = {}
+
+
+def _to_pyformat(sql: str) -> str:
+    return re.sub(r"(?<!:):([a-z_]+)", r"%(\1)s", sql)
 
 
 def delete_instance(conn: Connection, instance_pk: int) -> None:
@@ -115,32 +172,6 @@ def _patient_pk(conn: Connection, record: InstanceRecord, now: float) -> int:
     return conn.execute(select(patient.c.pk).where(
         patient.c.patient_id == values["patient_id"],
         patient.c.issuer_of_patient_id == values["issuer_of_patient_id"])).scalar_one()
-
-
-def _series_pk(conn: Connection, record: InstanceRecord, study_pk: int,
-               now: float) -> tuple[int, bool]:
-    uid = record.uids.series
-    pk = conn.execute(select(series.c.pk).where(series.c.series_instance_uid == uid)).scalar()
-    if pk is not None:
-        return pk, False
-    pk = conn.execute(insert(series).values(
-        series_instance_uid=uid, study_fk=study_pk, **record.series, number_of_instances=0,
-        created_at=now, updated_at=now).returning(series.c.pk)).scalar_one()
-    return pk, True
-
-
-def _count_in_study(conn: Connection, study_pk: int, record: InstanceRecord,
-                    new_series: bool, now: float) -> None:
-    row = conn.execute(select(study.c.modalities_in_study, study.c.sop_classes_in_study)
-                       .where(study.c.pk == study_pk)).one()
-    values: dict[str, Any] = {
-        "number_of_instances": study.c.number_of_instances + 1,
-        "size_bytes": study.c.size_bytes + record.size_bytes, "updated_at": now}
-    if new_series:
-        values["number_of_series"] = study.c.number_of_series + 1
-    values["modalities_in_study"] = _with(row[0], record.series.get("modality"))
-    values["sop_classes_in_study"] = _with(row[1], record.uids.sop_class)
-    conn.execute(update(study).where(study.c.pk == study_pk).values(**values))
 
 
 def _with(listed: str, value: str | None) -> str:
