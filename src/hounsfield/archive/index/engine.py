@@ -2,7 +2,7 @@
 
 SQLite: the driver's own transaction handling is switched off and transactions are
 begun explicitly, `BEGIN IMMEDIATE` for writers (so two writers never deadlock on a lock
-upgrade) and a plain `BEGIN` for readers; WAL lets readers run beside the one writer;
+upgrade), while readers run statement by statement; WAL lets them run beside the writer;
 `synchronous=FULL` makes every commit durable before the archive acknowledges a store.
 """
 
@@ -38,7 +38,8 @@ def _sqlite_engine(url: str) -> Engine:
 
     @event.listens_for(engine, "begin")
     def _begin(connection: Any) -> None:
-        writing = connection.get_execution_options().get("hounsfield_write", False)
-        connection.exec_driver_sql("BEGIN IMMEDIATE" if writing else "BEGIN")
+        if connection.get_execution_options().get("hounsfield_write", False):
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+        # readers run in autocommit: each statement sees one consistent snapshot
 
     return engine
