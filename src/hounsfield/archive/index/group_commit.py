@@ -64,17 +64,25 @@ class GroupCommitter:
 
         def run_all(conn: Connection) -> None:
             outcomes.clear()
+            if len(batch) == 1:  # alone, its failure may as well roll back the transaction
+                work, future = batch[0]
+                outcomes.append((future, True, work(conn)))
+                return
             for work, future in batch:
+                conn.exec_driver_sql("SAVEPOINT piece")
                 try:
-                    with conn.begin_nested():
-                        outcomes.append((future, True, work(conn)))
+                    value = work(conn)
                 except Exception as exc:  # noqa: BLE001 - handed to the caller who submitted it
+                    conn.exec_driver_sql("ROLLBACK TO SAVEPOINT piece")
                     outcomes.append((future, False, exc))
+                else:
+                    outcomes.append((future, True, value))
+                conn.exec_driver_sql("RELEASE SAVEPOINT piece")
 
         try:
             self._transaction(run_all)
         except BaseException as exc:  # the commit failed: nothing in the batch is durable
-            for _, future in batch:
+            for _, future in batch:  # (a lone piece gets its own error, as it raised it)
                 future.set_exception(exc)
             return
         for future, ok, value in outcomes:

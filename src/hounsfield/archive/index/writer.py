@@ -21,11 +21,8 @@ from hounsfield.archive.record import InstanceRecord
 
 def find_instance(conn: Connection, sop_instance_uid: str) -> dict[str, Any] | None:
     """The stored version of an instance: its digest, blob key and place."""
-    row = conn.execute(
-        select(instance.c.pk, instance.c.digest, instance.c.blob_key,
-               instance.c.series_fk, instance.c.size_bytes)
-        .where(instance.c.sop_instance_uid == sop_instance_uid)
-    ).mappings().first()
+    row = _run(conn, "SELECT pk, digest, blob_key, series_fk, size_bytes FROM instance "
+                     "WHERE sop_instance_uid = :uid", uid=sop_instance_uid).mappings().first()
     return dict(row) if row else None
 
 
