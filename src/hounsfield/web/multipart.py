@@ -20,7 +20,6 @@ import enum
 import os
 import re
 import tempfile
-import zlib
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,8 +30,8 @@ import anyio.lowlevel
 from hounsfield.errors import (
     BadRequestError,
     PayloadTooLargeError,
-    UnsupportedMediaTypeError,
 )
+from hounsfield.web.content_coding import Inflater, inflater_for
 from hounsfield.web.media_types import MediaType, parse_media_type
 
 _BLANK_LINE = re.compile(rb"\r?\n\r?\n")
@@ -330,79 +329,6 @@ def _new_part(headers: dict[str, str], media_type: MediaType | None, path: Path)
     )
 
 
-# -- Content-Encoding
-
-
-class _Inflater:
-    """Undo a gzip or deflate Content-Encoding, output capped at `limit` bytes."""
-
-    def __init__(self, encoding: str, limit: int | None):
-        self._encoding = encoding
-        self._limit = limit
-        self._inflated = 0
-        self._head = b""
-        self._zlib: zlib._Decompress | None = None
-
-    def inflate(self, data: bytes) -> Iterator[bytes]:
-        data = self._start(data)
-        more = bool(data)
-        while more:
-            if self._zlib.eof:
-                raise self._trailing_data()
-            out, full = self._decompress(data)
-            yield out
-            data = self._zlib.unconsumed_tail
-            # When the output filled all the room, more may be pending inside zlib.
-            more = not self._zlib.eof and (bool(data) or full)
-        if self._zlib is not None and self._zlib.unused_data:
-            raise self._trailing_data()
-
-    def finish(self) -> None:
-        if self._head or (self._zlib is not None and not self._zlib.eof):
-            raise BadRequestError(f"{self._encoding} body is truncated")
-
-    def _start(self, data: bytes) -> bytes:
-        if self._zlib is not None:
-            return data
-        self._head += data
-        if len(self._head) < 2:
-            return b""
-        data, self._head = self._head, b""
-        self._zlib = zlib.decompressobj(_wbits(self._encoding, data))
-        return data
-
-    def _decompress(self, data: bytes) -> tuple[bytes, bool]:
-        room = _PIECE if self._limit is None else min(_PIECE, self._limit - self._inflated + 1)
-        try:
-            out = self._zlib.decompress(data, room)
-        except zlib.error as error:
-            raise BadRequestError(f"corrupt {self._encoding} body: {error}") from None
-        self._inflated += len(out)
-        if self._limit is not None and self._inflated > self._limit:
-            raise PayloadTooLargeError(f"inflated body over {self._limit} bytes")
-        return out, len(out) == room
-
-    def _trailing_data(self) -> BadRequestError:
-        return BadRequestError(f"data after the end of the {self._encoding} body")
-
-
-def _wbits(encoding: str, head: bytes) -> int:
-    if encoding == "gzip":
-        return 16 + zlib.MAX_WBITS
-    # "deflate" should be zlib-wrapped (RFC 9110 §8.4.1.2); some clients send raw deflate.
-    zlib_header = head[0] & 0x0F == 8 and (head[0] << 8 | head[1]) % 31 == 0
-    return zlib.MAX_WBITS if zlib_header else -zlib.MAX_WBITS
-
-
-def _inflater(encoding: str | None, limit: int | None) -> _Inflater | None:
-    coding = (encoding or "identity").strip().lower()
-    if coding == "identity":
-        return None
-    if coding in ("gzip", "x-gzip", "deflate"):
-        return _Inflater("deflate" if coding == "deflate" else "gzip", limit)
-    raise UnsupportedMediaTypeError(f"unsupported Content-Encoding {encoding!r}")
-
-
 # -- the driver
 
 
@@ -420,7 +346,7 @@ async def spool_multipart(
     `max_bytes` caps the body as received, `max_inflated_bytes` the body after undoing
     `encoding` (the request's Content-Encoding). On any error, no spooled file remains.
     """
-    inflater = _inflater(encoding, max_inflated_bytes)
+    inflater = inflater_for(encoding, max_inflated_bytes)
     spooler = MultipartSpooler(boundary, spool_dir)
     try:
         await _feed_all(chunks, spooler, inflater, max_bytes)
@@ -433,7 +359,7 @@ async def spool_multipart(
 async def _feed_all(
     chunks: AsyncIterator[bytes],
     spooler: MultipartSpooler,
-    inflater: _Inflater | None,
+    inflater: Inflater | None,
     max_bytes: int,
 ) -> None:
     received = 0
