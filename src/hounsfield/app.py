@@ -31,6 +31,22 @@ def rs_routes() -> list[Route]:
     ]
 
 
+async def _settle_journal(archive: Archive, grace: float) -> None:
+    """While serving, settle what crashed processes (on any machine) left journalled.
+
+    Entries younger than a minute are never touched here: they may be stores in flight."""
+    grace = max(grace, 60.0)
+    while True:
+        await anyio.sleep(grace)
+        try:
+            settled = await anyio.to_thread.run_sync(lambda: archive.recover(grace))
+        except Exception:  # noqa: BLE001 - logged; the next round tries again
+            log.exception("journal recovery failed")
+            continue
+        if settled:
+            log.info("recovery settled %d journalled blobs", settled)
+
+
 def app_factory() -> Starlette:
     """For `uvicorn --factory` and worker processes: settings from the environment."""
     config = os.environ.get("HOUNSFIELD_CONFIG")
@@ -48,11 +64,14 @@ def create_app(settings: Settings | None = None, archive: Archive | None = None)
             lambda: Archive.open(settings))
         app.state.services = Services(settings, opened,
                                       anyio.CapacityLimiter(settings.store_threads))
-        try:
-            yield
-        finally:
-            if owned:
-                opened.close()
+        async with anyio.create_task_group() as background:
+            background.start_soon(_settle_journal, opened, settings.recovery_grace_seconds)
+            try:
+                yield
+            finally:
+                background.cancel_scope.cancel()
+                if owned:
+                    opened.close()
 
     routes = [
         Route("/health", health.liveness, methods=["GET"]),
