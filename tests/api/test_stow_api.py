@@ -42,6 +42,12 @@ def count(archive: Archive, table=instance) -> int:
         return conn.execute(select(func.count()).select_from(table)).scalar_one()
 
 
+def only_stored_instance(archive: Archive) -> pydicom.Dataset:
+    [(key,)] = archive._read(lambda c: c.execute(select(instance.c.blob_key)).all())
+    with archive.blobs.open(key) as f:
+        return pydicom.dcmread(f)
+
+
 def nothing_half_written(archive: Archive) -> bool:
     blobs = archive.blobs.keys()
     return (count(archive, pending_blob) == 0 and len(blobs) == count(archive)
@@ -227,9 +233,7 @@ def test_json_metadata_with_native_pixel_data(client, app_archive) -> None:
     ], part_type="application/dicom+json")
     r = post(client, body, content_type)
     assert r.status_code == 200, r.json()
-    [(key,)] = app_archive._read(lambda c: c.execute(select(instance.c.blob_key)).all())
-    with app_archive.blobs.open(key) as f:
-        stored = pydicom.dcmread(f)
+    stored = only_stored_instance(app_archive)
     assert stored.file_meta.TransferSyntaxUID == "1.2.840.10008.1.2.1"
     assert stored.PixelData == ds.PixelData and stored.SOPInstanceUID == ds.SOPInstanceUID
 
@@ -249,9 +253,7 @@ def test_json_metadata_with_jpeg_pixel_data_sets_image_attributes(client, app_ar
     ], part_type="application/dicom+json")
     r = post(client, body, content_type)
     assert r.status_code == 200, r.json()
-    [(key,)] = app_archive._read(lambda c: c.execute(select(instance.c.blob_key)).all())
-    with app_archive.blobs.open(key) as f:
-        stored = pydicom.dcmread(f)
+    stored = only_stored_instance(app_archive)
     assert stored.file_meta.TransferSyntaxUID == "1.2.840.10008.1.2.4.50"
     assert (stored.Rows, stored.Columns, stored.SamplesPerPixel) == (30, 40, 3)
     assert stored.BitsAllocated == 8 and stored.PhotometricInterpretation.startswith("YBR")
@@ -298,9 +300,7 @@ def test_dcm4chee_sample_pdf_with_xml_metadata(client, app_archive) -> None:
     r = post(client, body, content_type, accept="application/dicom+xml")
     assert r.status_code == 200, r.text
     assert b"2.25.51802425333713119956607409902530115960" in r.content
-    [(key,)] = app_archive._read(lambda c: c.execute(select(instance.c.blob_key)).all())
-    with app_archive.blobs.open(key) as f:
-        stored = pydicom.dcmread(f)
+    stored = only_stored_instance(app_archive)
     assert stored.EncapsulatedDocument.rstrip(b"\0") == pdf.rstrip(b"\0")
     assert stored.file_meta.MediaStorageSOPClassUID == "1.2.840.10008.5.1.4.1.1.104.1"
 

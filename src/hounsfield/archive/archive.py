@@ -11,9 +11,10 @@ index row without its blob, and no blob stays without its row.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TypeVar
 
@@ -171,28 +172,30 @@ class Archive:
     # -- transactions --------------------------------------------------------------------
 
     def _read(self, work: Callable[[Connection], T]) -> T:
-        try:
+        with _index_errors():
             with self.engine.connect() as conn:
                 return work(conn)
-        except IntegrityError:
-            raise
-        except SQLAlchemyError as exc:
-            raise StorageUnavailableError(f"index unavailable: {exc.__class__.__name__}"
-                                          ) from exc
 
     def _write(self, work: Callable[[Connection], T]) -> T:
         """Run `work` in a write transaction (shared with concurrent writers)."""
-        try:
+        with _index_errors():
             return self._committer.submit(work)
-        except IntegrityError:
-            raise
-        except SQLAlchemyError as exc:
-            raise StorageUnavailableError(f"index unavailable: {exc.__class__.__name__}"
-                                          ) from exc
 
     def _transaction(self, work: Callable[[Connection], T]) -> T:
         with self.engine.connect().execution_options(**WRITE) as conn, conn.begin():
             return work(conn)
+
+
+@contextlib.contextmanager
+def _index_errors() -> Iterator[None]:
+    """The index's driver errors become StorageUnavailableError (unique-key violations
+    stay IntegrityError: the store path handles those as races)."""
+    try:
+        yield
+    except IntegrityError:
+        raise
+    except SQLAlchemyError as exc:
+        raise StorageUnavailableError(f"index unavailable: {exc.__class__.__name__}") from exc
 
 
 class _RaceLostError(Exception):
