@@ -172,9 +172,8 @@ class Archive:
     # -- transactions --------------------------------------------------------------------
 
     def _read(self, work: Callable[[Connection], T]) -> T:
-        with _index_errors():
-            with self.engine.connect() as conn:
-                return work(conn)
+        with _index_errors(), self.engine.connect() as conn:
+            return work(conn)
 
     def _write(self, work: Callable[[Connection], T]) -> T:
         """Run `work` in a write transaction (shared with concurrent writers)."""
