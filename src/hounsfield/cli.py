@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import multiprocessing
 import os
 import sys
 import warnings
@@ -60,18 +61,34 @@ def _overrides(args: argparse.Namespace) -> dict:
 def _serve(settings: Settings, args: argparse.Namespace) -> int:
     import uvicorn
 
-    from hounsfield.archive.archive import Archive
-
-    archive = Archive.open(settings)  # migrate and recover once, before any worker
-    recovered = archive.recover()
-    archive.close()
-    if recovered:
-        logging.getLogger("hounsfield").info("recovery settled %d journalled blobs", recovered)
+    if settings.workers > 1:
+        # The supervisor of several workers stays small: the archive is opened (schema
+        # migrated, crash journal settled) in a child process that then exits.
+        context = multiprocessing.get_context("spawn")
+        child = context.Process(target=_prepare, args=(settings,))
+        child.start()
+        child.join()
+        if child.exitcode != 0:
+            return 1
+    else:
+        _prepare(settings)
     _export(settings, args)
     uvicorn.run("hounsfield.app:app_factory", factory=True, host=settings.host,
                 port=settings.port, workers=settings.workers, loop="uvloop",
                 http="httptools", access_log=False, timeout_keep_alive=30)
     return 0
+
+
+def _prepare(settings: Settings) -> None:
+    """Migrate the index and settle the blob journal once, before any worker serves."""
+    _configure_logging()
+    from hounsfield.archive.archive import Archive
+
+    archive = Archive.open(settings)
+    recovered = archive.recover()
+    archive.close()
+    if recovered:
+        logging.getLogger("hounsfield").info("recovery settled %d journalled blobs", recovered)
 
 
 def _export(settings: Settings, args: argparse.Namespace) -> None:

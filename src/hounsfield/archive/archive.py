@@ -12,7 +12,9 @@ index row without its blob, and no blob stays without its row.
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import logging
+import os
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -42,6 +44,7 @@ class Archive:
         self.engine = engine
         self.blobs = blobs
         self._committer = GroupCommitter(self._transaction)
+        self._process_lock = _sqlite_writer_lock(engine)
 
     @classmethod
     def open(cls, settings: Settings, *, migrate_schema: bool = True) -> Archive:
@@ -54,6 +57,7 @@ class Archive:
 
     def close(self) -> None:
         self._committer.close()
+        self._process_lock.close()
         self.engine.dispose()
 
     # -- storing -----------------------------------------------------------------------
@@ -181,8 +185,41 @@ class Archive:
             return self._committer.submit(work)
 
     def _transaction(self, work: Callable[[Connection], T]) -> T:
-        with self.engine.connect().execution_options(**WRITE) as conn, conn.begin():
+        with self._process_lock(), self.engine.connect().execution_options(**WRITE) as conn, \
+                conn.begin():
             return work(conn)
+
+
+class _FileLock:
+    """Writers of one SQLite file in several processes queue on a file lock, and the
+    next wakes as soon as it is free, instead of SQLite's busy handler sleeping 1-100 ms
+    between tries. No-op for a server database."""
+
+    def __init__(self, path: Path | None):
+        self._fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600) if path else None
+
+    @contextlib.contextmanager
+    def __call__(self) -> Iterator[None]:
+        if self._fd is None:
+            yield
+            return
+        fcntl.flock(self._fd, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(self._fd, fcntl.LOCK_UN)
+
+    def close(self) -> None:
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
+
+
+def _sqlite_writer_lock(engine: Engine) -> _FileLock:
+    database = engine.url.database if engine.dialect.name == "sqlite" else None
+    if not database or database == ":memory:":
+        return _FileLock(None)
+    return _FileLock(Path(database + ".write-lock"))
 
 
 @contextlib.contextmanager
