@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import io
+import time
 import uuid
 
 import orjson
@@ -14,7 +15,7 @@ from sqlalchemy import func, select
 
 from hounsfield.archive.archive import Archive
 from hounsfield.archive.blobs.filesystem import FilesystemBlobStore
-from hounsfield.archive.index.schema import instance, pending_blob
+from hounsfield.archive.index.schema import instance
 
 RS = "/aets/HOUNSFIELD/rs"
 
@@ -42,6 +43,10 @@ def count(archive: Archive, table=instance) -> int:
         return conn.execute(select(func.count()).select_from(table)).scalar_one()
 
 
+def unsettled(archive: Archive) -> list[str]:
+    return archive.blobs.unsettled(time.time() + 60)
+
+
 def only_stored_instance(archive: Archive) -> pydicom.Dataset:
     [(key,)] = archive._read(lambda c: c.execute(select(instance.c.blob_key)).all())
     with archive.blobs.open(key) as f:
@@ -50,7 +55,7 @@ def only_stored_instance(archive: Archive) -> pydicom.Dataset:
 
 def nothing_half_written(archive: Archive) -> bool:
     blobs = archive.blobs.keys()
-    return (count(archive, pending_blob) == 0 and len(blobs) == count(archive)
+    return (unsettled(archive) == [] and len(blobs) == count(archive)
             and list(archive.blobs.spool_dir.iterdir()) == [])
 
 
@@ -210,7 +215,7 @@ def test_storage_unavailable_is_503(client, app_archive) -> None:
     r = post(client, *multipart([part10_bytes(ct_instance())]))
     assert r.status_code == 503
     assert r.json()["00081198"]["Value"][0]["00081197"]["Value"] == [0xA700]
-    assert count(app_archive, pending_blob) == 0 and count(app_archive) == 0
+    assert unsettled(app_archive) == [] and count(app_archive) == 0
 
 
 # -- metadata and bulk data ---------------------------------------------------------

@@ -3,20 +3,24 @@
 from __future__ import annotations
 
 import dataclasses
+import time
 
 import orjson
 from helpers.dicom_files import ct_instance, part10_bytes, spool
 from sqlalchemy import func, select
 
 from hounsfield.archive.archive import Archive
-from hounsfield.archive.index import writer
-from hounsfield.archive.index.schema import instance, patient, pending_blob, series, study
+from hounsfield.archive.index.schema import instance, patient, series, study
 from hounsfield.archive.record import Disposition
 from hounsfield.dicom import status
 
 
 def store(archive: Archive, data: bytes, **kwargs):
     return archive.store_file(spool(data, archive.blobs.spool_dir), **kwargs)
+
+
+def unsettled(archive: Archive) -> list[str]:
+    return archive.blobs.unsettled(time.time() + 60)
 
 
 def rows(archive: Archive, table, *columns):
@@ -97,7 +101,7 @@ def test_replace_policy_swaps_the_object_and_moves_counters(archive: Archive) ->
         assert f.read() == newer
     assert archive.blobs.keys() == [key]
     assert rows(archive, study, study.c.study_instance_uid) == [("1.2.3.2",)]
-    assert rows(archive, pending_blob) == []
+    assert unsettled(archive) == []
 
 
 def test_study_uid_mismatch_is_refused(archive: Archive) -> None:
@@ -148,12 +152,11 @@ def test_recover_deletes_unreferenced_journalled_blobs(archive: Archive) -> None
     [(kept,)] = rows(archive, instance, instance.c.blob_key)
     orphan_src = spool(part10_bytes(ct_instance(seed=9)), archive.blobs.spool_dir, "o.dcm")
     orphan = "1.2.3/1.2.3.4/1.2.3.4.5.0123456789abcdef.dcm"
-    archive._write(lambda c: writer.add_pending(c, orphan))
-    archive.blobs.put_file(orphan, orphan_src)  # a crash after step 2 leaves this
-    archive._write(lambda c: writer.add_pending(c, kept))
+    archive.blobs.put_file(orphan, orphan_src)  # a crash before its index commit leaves this
+    archive.blobs.journal(kept)  # a crash between its commit and its settling
     assert archive.recover(grace_seconds=0) == 2
     assert archive.blobs.keys() == [kept]
-    assert rows(archive, pending_blob) == []
+    assert unsettled(archive) == []
 
 
 def test_readiness_check_passes(archive: Archive) -> None:
@@ -193,4 +196,4 @@ def test_concurrent_stores_of_one_uid_keep_one_object(archive: Archive) -> None:
     [(key,)] = rows(archive, instance, instance.c.blob_key)
     with archive.blobs.open(key) as f:
         assert f.read() == datas[stored[0]]
-    assert archive.blobs.keys() == [key] and rows(archive, pending_blob) == []
+    assert archive.blobs.keys() == [key] and unsettled(archive) == []

@@ -1,12 +1,13 @@
 """The Archive: the one service every protocol adapter calls.
 
 Storing an instance is crash-safe in three durable steps:
-  1. its blob key is journalled in `pending_blob` (committed);
-  2. the blob is written atomically (spool file fsync'ed, renamed, folder fsync'ed);
-  3. the index rows are inserted and the journal entry removed, in one transaction.
-Only then is the store acknowledged. After a crash, `recover` looks at every journalled
-key: a key the index references is kept, any other blob is deleted. So there is never an
-index row without its blob, and no blob stays without its row.
+  1. the blob store journals the blob key (a durable marker);
+  2. it writes the blob atomically (spool file fsync'ed, renamed, folder fsync'ed);
+  3. the index rows are committed; then the journal entry is settled.
+Only then is the store acknowledged. A replaced version's key is journalled before the
+commit that drops its row. After a crash, `recover` looks at every journalled key: a key
+the index references is kept, any other blob is deleted. So there is never an index row
+without its blob, and no blob stays without its row.
 """
 
 from __future__ import annotations
@@ -88,41 +89,42 @@ class Archive:
                                f"another object with SOP Instance UID {uids.sop_instance} "
                                "is stored already", uids.sop_class, uids.sop_instance)
         key = blob_key(uids.study, uids.series, uids.sop_instance, record.digest)
-        self._write(lambda c: writer.add_pending(c, key))
+        old_key = existing["blob_key"] if existing is not None else None
+        if old_key is not None:
+            self.blobs.journal(old_key)  # its row may go: it must not become an orphan
         try:
             self.blobs.put_file(key, path)
         except BaseException:
             self._forget(key)
             raise
         try:
-            replaced = self._write(lambda c: self._index(c, record, key))
+            self._write(lambda c: self._index(c, record, key, old_key))
         except (IntegrityError, _RaceLostError):
             self._forget(key)
             return self._after_race(record)
         except BaseException:
             self._forget(key)
             raise
-        if replaced is not None and replaced != key:
-            self._forget(replaced)
-        return _outcome(record, Disposition.REPLACED if replaced else Disposition.STORED)
+        finally:
+            if old_key is not None:
+                self._forget(old_key)
+        self.blobs.settle(key)
+        return _outcome(record, Disposition.REPLACED if old_key else Disposition.STORED)
 
-    def _index(self, conn: Connection, record: InstanceRecord, key: str) -> str | None:
-        """Insert the rows of `record`; return the blob key of a replaced version."""
-        replaced = None
-        # Under "reject" the unique SOP Instance UID makes a concurrent winner fail this
-        # insert (IntegrityError); under "replace" the stored version is looked up.
-        existing = None
+    def _index(self, conn: Connection, record: InstanceRecord, key: str,
+               old_key: str | None) -> None:
+        """Insert the rows of `record`, replacing the version stored under `old_key`.
+
+        Under "reject" the unique SOP Instance UID makes a concurrent winner fail this
+        insert (IntegrityError); under "replace" the stored version must still be the
+        one looked up (and journalled) before, or a concurrent store won."""
         if self.settings.duplicate_policy == "replace":
             existing = writer.find_instance(conn, record.uids.sop_instance)
-        if existing is not None:
-            if existing["digest"] == record.digest:
-                raise _RaceLostError  # stored meanwhile by a concurrent request
-            writer.delete_instance(conn, existing["pk"])
-            writer.add_pending(conn, existing["blob_key"])
-            replaced = existing["blob_key"]
+            if (existing["blob_key"] if existing else None) != old_key:
+                raise _RaceLostError
+            if existing is not None:
+                writer.delete_instance(conn, existing["pk"])
         writer.insert_instance(conn, record, key)
-        writer.remove_pending(conn, key)
-        return replaced
 
     def _after_race(self, record: InstanceRecord) -> StoreOutcome:
         """Another store of the same SOP Instance UID committed first."""
@@ -135,12 +137,12 @@ class Archive:
                        record.uids.sop_class, record.uids.sop_instance)
 
     def _forget(self, key: str) -> None:
-        """Delete a blob the index does not reference, then its journal entry."""
+        """Delete a blob the index does not reference, then settle its journal entry."""
         try:
             if not self._read(lambda c: writer.is_referenced(c, key)):
                 self.blobs.delete(key)
-            self._write(lambda c: writer.remove_pending(c, key))
-        except (SQLAlchemyError, OSError):
+            self.blobs.settle(key)
+        except (StorageUnavailableError, OSError):
             log.exception("could not clean up blob %s; recovery will", key)
 
     # -- recovery and health -----------------------------------------------------------
@@ -149,7 +151,7 @@ class Archive:
         """Settle journalled blob keys older than the grace period; return how many."""
         grace = self.settings.recovery_grace_seconds if grace_seconds is None else grace_seconds
         cutoff = time.time() - grace
-        keys = self._read(lambda c: writer.pending_keys(c, cutoff))
+        keys = self.blobs.unsettled(cutoff)
         for key in keys:
             self._forget(key)
         self._clean_spool(cutoff)
@@ -167,7 +169,7 @@ class Archive:
         """Raise StorageUnavailableError unless index and blob store answer now."""
         try:
             with self.engine.connect() as conn:
-                conn.execute(text("SELECT 1 FROM pending_blob LIMIT 1"))
+                conn.execute(text("SELECT 1 FROM study LIMIT 1"))
         except SQLAlchemyError as exc:
             raise StorageUnavailableError(f"index unavailable: {exc.__class__.__name__}"
                                           ) from exc

@@ -27,7 +27,17 @@ class BlobStore(Protocol):
     spool_dir: Path  # where request bodies are spooled before `put_file`
 
     def put_file(self, key: str, path: Path) -> None:
-        """Store the file at `path` (which the store takes over) under `key`, durably."""
+        """Store the file at `path` (which the store takes over) under `key`, durably;
+        the key is journalled first and stays so until `settle`."""
+
+    def journal(self, key: str) -> None:
+        """Durably note that blob `key` may become garbage (before its row goes away)."""
+
+    def settle(self, key: str) -> None:
+        """Forget the journal entry of `key`: the index references it, or it is gone."""
+
+    def unsettled(self, older_than: float) -> list[str]:
+        """Journalled keys older than `older_than` (epoch seconds), for recovery."""
 
     def open(self, key: str) -> BinaryIO:
         """Open the blob for reading; raises BlobNotFoundError."""

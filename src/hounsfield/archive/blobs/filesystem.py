@@ -3,11 +3,16 @@
 A blob is written to the spool folder, fsync'ed, renamed into place and its folder
 fsync'ed, so a blob either is there whole or not at all, and stays after a crash.
 Spool and blobs share one filesystem so that the rename is atomic.
+
+Before a blob is renamed into place its key is journalled: an empty marker file in
+`journal/`, made durable first. The archive settles the key once the index references
+it; after a crash, an unsettled key whose blob the index does not reference is garbage.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import uuid
 from pathlib import Path
 from typing import BinaryIO
@@ -24,7 +29,8 @@ class FilesystemBlobStore:
         self.root = Path(root)
         self.blob_dir = self.root / "blobs"
         self.spool_dir = self.root / "spool"
-        for folder in (self.blob_dir, self.spool_dir):
+        self.journal_dir = self.root / "journal"
+        for folder in (self.blob_dir, self.spool_dir, self.journal_dir):
             folder.mkdir(parents=True, exist_ok=True)
 
     def path(self, key: str) -> Path:
@@ -34,11 +40,42 @@ class FilesystemBlobStore:
         target = self.path(key)
         try:
             _fsync_file(path)
+            self.journal(key)
             _make_dirs(target.parent, self.blob_dir)
             os.replace(path, target)
             _fsync_dir(target.parent)
         except OSError as exc:
             raise StorageUnavailableError(f"cannot write blob {key}: {exc.strerror}") from exc
+
+    def journal(self, key: str) -> None:
+        """Durably note that the blob `key` may become garbage until settled."""
+        try:
+            fd = os.open(self._marker(key), os.O_WRONLY | os.O_CREAT, 0o600)
+            os.utime(fd)
+            os.close(fd)
+            _fsync_dir(self.journal_dir)
+        except OSError as exc:
+            raise StorageUnavailableError(f"cannot journal blob {key}: {exc.strerror}") from exc
+
+    def settle(self, key: str) -> None:
+        """The index references `key` (or its blob is gone): forget the journal entry."""
+        self._marker(key).unlink(missing_ok=True)
+
+    def unsettled(self, older_than: float) -> list[str]:
+        """Journalled keys whose entry is at least as old as `older_than` (epoch)."""
+        keys = []
+        for marker in self.journal_dir.iterdir():
+            key = marker.name.replace("+", "/")
+            try:
+                old = marker.stat().st_mtime <= older_than
+            except FileNotFoundError:
+                continue
+            if old and _is_key(key):
+                keys.append(key)
+        return keys
+
+    def _marker(self, key: str) -> Path:
+        return self.journal_dir / key.replace("/", "+")
 
     def open(self, key: str) -> BinaryIO:
         try:
@@ -67,6 +104,13 @@ class FilesystemBlobStore:
     def keys(self) -> list[str]:
         """Every stored key (for checks and tests; walks the whole tree)."""
         return sorted(str(p.relative_to(self.blob_dir)) for p in self.blob_dir.rglob("*.dcm"))
+
+
+_KEY = re.compile(r"[0-9.]{1,64}/[0-9.]{1,64}/[0-9.]{1,64}\.[0-9a-f]{16}\.dcm")
+
+
+def _is_key(key: str) -> bool:
+    return _KEY.fullmatch(key) is not None
 
 
 def _fsync_file(path: Path) -> None:

@@ -3,8 +3,8 @@
 QIDO matching keys are indexed columns; counters (series and instances per study,
 instances per series, modalities and SOP classes in study) are kept at store time; each
 instance row carries its precomputed DICOM JSON metadata and its frame table, so that
-no read path parses a stored file. `pending_blob` is the journal of blob keys that may
-be garbage after a crash (see Archive.recover).
+no read path parses a stored file. `pending_blob` is kept for blob stores that cannot
+journal their own keys (object stores); the filesystem store journals in its folder.
 
 The Alembic migrations under `migrations/versions` create exactly this schema; a test
 compares the two.

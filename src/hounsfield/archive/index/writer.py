@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import Connection, delete, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
-from hounsfield.archive.index.schema import instance, patient, pending_blob, series, study
+from hounsfield.archive.index.schema import instance, patient, series, study
 from hounsfield.archive.record import InstanceRecord
 
 
@@ -24,21 +24,6 @@ def find_instance(conn: Connection, sop_instance_uid: str) -> dict[str, Any] | N
     row = _run(conn, "SELECT pk, digest, blob_key, series_fk, size_bytes FROM instance "
                      "WHERE sop_instance_uid = :uid", uid=sop_instance_uid).mappings().first()
     return dict(row) if row else None
-
-
-def add_pending(conn: Connection, key: str) -> None:
-    _run(conn, "INSERT INTO pending_blob (blob_key, created_at) VALUES (:key, :now) "
-               "ON CONFLICT DO NOTHING", key=key, now=time.time())
-
-
-def remove_pending(conn: Connection, key: str) -> None:
-    _run(conn, "DELETE FROM pending_blob WHERE blob_key = :key", key=key)
-
-
-def pending_keys(conn: Connection, older_than: float) -> list[str]:
-    rows = conn.execute(select(pending_blob.c.blob_key)
-                        .where(pending_blob.c.created_at <= older_than))
-    return [r[0] for r in rows]
 
 
 def is_referenced(conn: Connection, key: str) -> bool:
