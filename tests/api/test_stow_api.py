@@ -341,3 +341,29 @@ def test_preflight_has_cors_headers(client) -> None:
     r = client.options(RS + "/studies")
     assert r.status_code == 204
     assert "POST" in r.headers["access-control-allow-methods"]
+
+
+UIDS = ('"00080016":{"vr":"UI","Value":["1.2"]},"00080018":{"vr":"UI","Value":["1.3"]},'
+        '"0020000D":{"vr":"UI","Value":["1.4"]},"0020000E":{"vr":"UI","Value":["1.5"]}')
+
+
+@pytest.mark.parametrize(("metadata", "reason"), [
+    (b"[1]", 0xC901),
+    (b'[{"00080016": "x"}]', 0xA900),
+    (b'[{"00080016": {"vr": "UI", "Value": "not a list"}}]', 0xA900),
+    (('[{' + UIDS + ',"00280010":{"vr":"US","Value":["abc"]}}]').encode(), 0xC901),
+    (('[{' + UIDS + ',"ZZZZ":{"vr":"LO","Value":["x"]}}]').encode(), 0xC901),
+    (('[{' + UIDS + ',"00100010":{"vr":"PN","Value":[{"Alphabetic":5}]}}]').encode(), 0xC901),
+    (('[{' + UIDS + ',"00081115":{"vr":"SQ","Value":[5]}}]').encode(), 0xC901),
+    (('[{' + UIDS + ',"7FE00010":{"vr":"OW","BulkDataURI":5}}]').encode(), 0xC901),
+])
+def test_malformed_metadata_fails_the_instance_not_the_server(client, app_archive, metadata,
+                                                              reason) -> None:
+    body, content_type = multipart([({"Content-Type": "application/dicom+json"}, metadata)],
+                                   part_type="application/dicom+json")
+    r = post(client, body, content_type)
+    assert r.status_code == 409
+    [failed] = r.json()["00081198"]["Value"]
+    assert failed["00081197"]["Value"] == [reason]
+    assert failed["00000902"]["Value"][0]
+    assert nothing_half_written(app_archive)

@@ -13,14 +13,31 @@ from hounsfield.dicom.frames import frame_table, number_of_frames
 from hounsfield.dicom.json_model import instance_json, instance_path
 from hounsfield.dicom.part10 import read_part10
 from hounsfield.dicom.transfer_syntax import is_supported
-from hounsfield.errors import InstanceRejectedError
+from hounsfield.errors import HounsfieldError, InstanceRejectedError, StorageUnavailableError
 
 _CHUNK = 1 << 20
 
 
 def describe_file(path: Path, *, bulk_data_threshold: int,
                   expected_study: str | None = None) -> InstanceRecord:
-    """Parse the file once and compute everything derived from it."""
+    """Parse the file once and compute everything derived from it.
+
+    The bytes come from a client: pydicom reads values lazily and refuses malformed ones
+    with many kinds of exception, so any failure to interpret the file (other than our
+    own, more precise errors) is the instance's failure C000H, never the server's."""
+    try:
+        return _describe(path, bulk_data_threshold, expected_study)
+    except HounsfieldError:
+        raise
+    except OSError as exc:  # reading our own spool file: a storage problem
+        raise StorageUnavailableError(f"cannot read the spooled file: {exc.strerror}") from exc
+    except (Exception, RecursionError) as exc:  # noqa: BLE001
+        raise InstanceRejectedError(status.CANNOT_UNDERSTAND,
+                                    f"cannot parse the data set: {exc}") from exc
+
+
+def _describe(path: Path, bulk_data_threshold: int,
+              expected_study: str | None) -> InstanceRecord:
     with open(path, "rb") as fp:
         part10 = read_part10(fp, defer_size=max(bulk_data_threshold, 256))
         uids = attributes.instance_uids(part10.dataset)

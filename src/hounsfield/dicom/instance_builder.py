@@ -84,8 +84,9 @@ def build_instance(model: dict[str, Any], resolve: Callable[[str], BulkData]) ->
 
 
 def _uid_in(model: dict[str, Any], tag: str) -> str:
-    values = (model.get(tag) or {}).get("Value") or [""]
-    value = values[0] if isinstance(values, list) else ""
+    attribute = model.get(tag)
+    values = attribute.get("Value") if isinstance(attribute, dict) else None
+    value = values[0] if isinstance(values, list) and values else ""
     return value if isinstance(value, str) else ""
 
 

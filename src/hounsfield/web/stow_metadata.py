@@ -74,18 +74,21 @@ def _build_files(models: list[dict[str, Any]], bulk: dict[str, Part],
     for model in models:
         try:
             built = build_instance(model, resolve)
+            results.append((_write(built.dataset, spool_dir), built.warnings))
         except InstanceRejectedError as exc:
             results.append(StoreOutcome(Disposition.FAILED, exc.sop_class_uid,
                                         exc.sop_instance_uid, failure_reason=exc.failure_reason,
                                         message=exc.message))
-            continue
         except BadRequestError as exc:
-            results.append(StoreOutcome(Disposition.FAILED,
-                                        failure_reason=status.METADATA_NOT_PARSEABLE,
-                                        message=exc.message))
-            continue
-        results.append((_write(built.dataset, spool_dir), built.warnings))
+            results.append(_unparseable(exc.message))
+        except Exception as exc:  # noqa: BLE001 - pydicom refuses values in many ways
+            results.append(_unparseable(f"metadata cannot be encoded: {exc}"))
     return results
+
+
+def _unparseable(message: str) -> StoreOutcome:
+    return StoreOutcome(Disposition.FAILED, failure_reason=status.METADATA_NOT_PARSEABLE,
+                        message=message)
 
 
 def _resolver(bulk: dict[str, Part]) -> Callable[[str], BulkData]:
@@ -102,8 +105,12 @@ def _resolver(bulk: dict[str, Part]) -> Callable[[str], BulkData]:
 
 def _write(dataset: pydicom.Dataset, spool_dir: Path) -> Path:
     fd, name = tempfile.mkstemp(dir=spool_dir, suffix=".dcm")
-    with open(fd, "wb") as f:
-        pydicom.dcmwrite(f, dataset, enforce_file_format=True)
+    try:
+        with open(fd, "wb") as f:
+            pydicom.dcmwrite(f, dataset, enforce_file_format=True)
+    except BaseException:
+        Path(name).unlink(missing_ok=True)
+        raise
     return Path(name)
 
 
