@@ -50,10 +50,12 @@ async def _settle_journal(archive: Archive, grace: float) -> None:
 def app_factory() -> Starlette:
     """For `uvicorn --factory` and worker processes: settings from the environment."""
     config = os.environ.get("HOUNSFIELD_CONFIG")
-    return create_app(load_settings(Path(config) if config else None))
+    # `hounsfield serve` migrated the schema before starting the workers
+    return create_app(load_settings(Path(config) if config else None), migrate_schema=False)
 
 
-def create_app(settings: Settings | None = None, archive: Archive | None = None) -> Starlette:
+def create_app(settings: Settings | None = None, archive: Archive | None = None,
+               *, migrate_schema: bool = True) -> Starlette:
     """Build the app; it opens (and on shutdown closes) the archive unless one is given."""
     settings = settings or load_settings()
 
@@ -61,7 +63,7 @@ def create_app(settings: Settings | None = None, archive: Archive | None = None)
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         owned = archive is None
         opened = archive or await anyio.to_thread.run_sync(
-            lambda: Archive.open(settings))
+            lambda: Archive.open(settings, migrate_schema=migrate_schema))
         app.state.services = Services(settings, opened,
                                       anyio.CapacityLimiter(settings.store_threads))
         async with anyio.create_task_group() as background:

@@ -14,13 +14,15 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from lxml import etree
 from pydicom.datadict import dictionary_VR, keyword_for_tag
 from pydicom.valuerep import VR
 
 from hounsfield.errors import BadRequestError
+
+if TYPE_CHECKING:
+    from lxml import etree
 
 XML_DECLARATION = '<?xml version="1.0" encoding="UTF-8"?>'
 ROOT = "NativeDicomModel"
@@ -197,6 +199,8 @@ def xml_to_json(xml: bytes) -> dict[str, Any]:
 
 
 def _parse(xml: bytes) -> etree._Element:
+    from lxml import etree  # only when XML is read: writing needs no lxml (saves ~4 MB)
+
     parser = etree.XMLParser(
         resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False,
         remove_comments=True, remove_pis=True,
@@ -216,7 +220,7 @@ def _parse(xml: bytes) -> etree._Element:
 
 def _drop_namespace(root: etree._Element) -> None:
     for element in root.iter():
-        element.tag = etree.QName(element).localname
+        element.tag = element.tag.rpartition("}")[2]
 
 
 def _read_dataset(parent: etree._Element) -> dict[str, Any]:

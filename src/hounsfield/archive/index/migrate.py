@@ -3,17 +3,24 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from alembic import command
-from alembic.config import Config
 from sqlalchemy import Engine
 
 from hounsfield.archive.index.engine import WRITE
+
+if TYPE_CHECKING:
+    from alembic.config import Config
+
+# Alembic is imported when a migration runs, not with the archive: server workers never
+# migrate (the process that starts them does), and it would cost each ~8 MB.
 
 SCRIPT_LOCATION = Path(__file__).with_name("migrations")
 
 
 def alembic_config() -> Config:
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", str(SCRIPT_LOCATION))
     return config
@@ -21,6 +28,8 @@ def alembic_config() -> Config:
 
 def upgrade(engine: Engine, revision: str = "head") -> None:
     """Bring the index schema up to `revision`."""
+    from alembic import command
+
     config = alembic_config()
     with engine.connect().execution_options(**WRITE) as connection:
         config.attributes["connection"] = connection
