@@ -40,7 +40,8 @@ def _parser() -> argparse.ArgumentParser:
     serve = commands.add_parser("serve", help="run the web server")
     serve.add_argument("--host", help="address to listen on (default 127.0.0.1)")
     serve.add_argument("--port", type=int, help="port (default 8080)")
-    serve.add_argument("--workers", type=int, help="worker processes (default 1)")
+    serve.add_argument("--workers", type=int,
+                       help="worker processes (default: one per core, at most 4)")
     serve.set_defaults(run=_serve)
     importer = commands.add_parser("import", help="store DICOM files, folders and zip files")
     importer.add_argument("paths", nargs="+", type=Path, metavar="PATH")

@@ -36,7 +36,7 @@ class Settings:
     database_url: str = ""  # empty: SQLite in data_dir/index.sqlite
     context_path: str = ""
     ae_titles: tuple[str, ...] = ("HOUNSFIELD",)
-    workers: int = 1
+    workers: int = field(default_factory=lambda: min(os.cpu_count() or 1, 4))
     max_request_bytes: int = 16 * 1024**3
     max_inflated_bytes: int = 4 * 1024**3
     bulk_data_threshold: int = 1024
