@@ -95,8 +95,6 @@ def _validate(values: dict[str, Any]) -> Settings:
 def _convert(name: str, value: Any) -> Any:
     default = getattr(Settings(), name)
     try:
-        if isinstance(default, bool):
-            return value if isinstance(value, bool) else str(value).lower() in ("1", "true")
         if isinstance(default, int):
             return int(value)
         if isinstance(default, float):

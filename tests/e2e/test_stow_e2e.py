@@ -35,7 +35,7 @@ def stored_blob(server: Server, sop_uid: str) -> bytes:
 
 def test_dicomweb_client_store_instances(server: Server) -> None:
     client = DICOMwebClient(server.rs)
-    study = "1.2.826.0.1.3680043.10.1525.9.77"
+    study = "2.25.77"
     datasets = [ct_instance(study, seed=i) for i in range(3)]
     response = client.store_instances(datasets)
     refs = response.ReferencedSOPSequence
@@ -52,7 +52,7 @@ def test_dicomweb_client_store_instances(server: Server) -> None:
 
 def test_dicomweb_client_store_into_study(server: Server) -> None:
     client = DICOMwebClient(server.rs)
-    ds = ct_instance("1.2.826.0.1.3680043.10.1525.9.78")
+    ds = ct_instance("2.25.78")
     response = client.store_instances([ds], study_instance_uid=ds.StudyInstanceUID)
     assert response.ReferencedSOPSequence[0].ReferencedSOPInstanceUID == ds.SOPInstanceUID
 

@@ -9,8 +9,6 @@ import numpy as np
 from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.uid import CTImageStorage, ExplicitVRLittleEndian, generate_uid
 
-ROOT = "1.2.826.0.1.3680043.10.1525.9."
-
 
 def ct_instance(study: str | None = None, series: str | None = None,
                 sop: str | None = None, *, rows: int = 16, columns: int = 16,
@@ -21,10 +19,10 @@ def ct_instance(study: str | None = None, series: str | None = None,
     ds.file_meta.TransferSyntaxUID = ExplicitVRLittleEndian
     ds.file_meta.MediaStorageSOPClassUID = CTImageStorage
     ds.SOPClassUID = CTImageStorage
-    ds.SOPInstanceUID = sop or generate_uid(ROOT)
+    ds.SOPInstanceUID = sop or generate_uid(None)
     ds.file_meta.MediaStorageSOPInstanceUID = ds.SOPInstanceUID
-    ds.StudyInstanceUID = study or generate_uid(ROOT)
-    ds.SeriesInstanceUID = series or generate_uid(ROOT)
+    ds.StudyInstanceUID = study or generate_uid(None)
+    ds.SeriesInstanceUID = series or generate_uid(None)
     ds.PatientID = patient_id
     ds.PatientName = "Test^Patient"
     ds.StudyDate = "20260101"

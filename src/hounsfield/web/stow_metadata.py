@@ -30,11 +30,12 @@ StoreFiles = Callable[[Any, Sequence[Part], str | None], Awaitable[list[StoreOut
 async def store_metadata_parts(svc: Any, part_type: str, parts: Sequence[Part],
                                study: str | None, store_files: StoreFiles
                                ) -> list[StoreOutcome]:
-    metadata = [p for p in parts if p.media_type is None or p.media_type.type == part_type]
+    is_metadata = [p.media_type is None or p.media_type.type == part_type for p in parts]
+    metadata = [p for p, flag in zip(parts, is_metadata, strict=True) if flag]
     if not metadata:
         raise BadRequestError(f"the request holds no {part_type} part")
-    bulk = {p.content_location: p for p in parts
-            if p not in metadata and p.content_location}
+    bulk = {p.content_location: p for p, flag in zip(parts, is_metadata, strict=True)
+            if not flag and p.content_location}
     models = await anyio.to_thread.run_sync(_read_models, metadata, part_type)
     built = await anyio.to_thread.run_sync(
         _build_files, models, bulk, svc.archive.blobs.spool_dir, limiter=svc.store_limiter)

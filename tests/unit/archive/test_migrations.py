@@ -16,7 +16,7 @@ def test_migrated_schema_matches_declared_schema(tmp_path) -> None:
         diff = compare_metadata(MigrationContext.configure(conn), metadata)
         tables = set(inspect(conn).get_table_names())
     assert diff == []
-    assert {"patient", "study", "series", "instance", "pending_blob"} <= tables
+    assert {"patient", "study", "series", "instance"} <= tables
 
 
 def test_upgrade_twice_is_a_no_op(tmp_path) -> None:

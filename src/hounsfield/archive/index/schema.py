@@ -3,8 +3,8 @@
 QIDO matching keys are indexed columns; counters (series and instances per study,
 instances per series, modalities and SOP classes in study) are kept at store time; each
 instance row carries its precomputed DICOM JSON metadata and its frame table, so that
-no read path parses a stored file. `pending_blob` is kept for blob stores that cannot
-journal their own keys (object stores); the filesystem store journals in its folder.
+no read path parses a stored file. The journal of blob keys that may be garbage after a
+crash belongs to the blob store (see FilesystemBlobStore).
 
 The Alembic migrations under `migrations/versions` create exactly this schema; a test
 compares the two.
@@ -112,9 +112,3 @@ instance = Table(
 Index("ix_instance_series", instance.c.series_fk, instance.c.instance_number)
 Index("ix_instance_sop_class", instance.c.sop_class_uid)
 Index("ix_instance_blob_key", instance.c.blob_key)
-
-pending_blob = Table(
-    "pending_blob", metadata,
-    Column("blob_key", String(512), primary_key=True),
-    Column("created_at", Float, nullable=False),
-)

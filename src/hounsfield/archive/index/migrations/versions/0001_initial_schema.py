@@ -26,11 +26,6 @@ def upgrade() -> None:
     )
     op.create_index('ix_patient_name', 'patient', ['patient_name'], unique=False)
     op.create_index('ux_patient_identity', 'patient', ['patient_id', 'issuer_of_patient_id'], unique=True, sqlite_where=sa.text('patient_id IS NOT NULL'), postgresql_where=sa.text('patient_id IS NOT NULL'))
-    op.create_table('pending_blob',
-    sa.Column('blob_key', sa.String(length=512), nullable=False),
-    sa.Column('created_at', sa.Float(), nullable=False),
-    sa.PrimaryKeyConstraint('blob_key')
-    )
     op.create_table('study',
     sa.Column('pk', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
     sa.Column('study_instance_uid', sa.String(length=64), nullable=False),
@@ -118,7 +113,6 @@ def downgrade() -> None:
     op.drop_index('ix_study_date', table_name='study')
     op.drop_index('ix_study_accession', table_name='study')
     op.drop_table('study')
-    op.drop_table('pending_blob')
     op.drop_index('ux_patient_identity', table_name='patient', sqlite_where=sa.text('patient_id IS NOT NULL'), postgresql_where=sa.text('patient_id IS NOT NULL'))
     op.drop_index('ix_patient_name', table_name='patient')
     op.drop_table('patient')
