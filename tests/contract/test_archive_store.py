@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import dataclasses
+import shutil
 import time
 
 import orjson
+import pytest
 from helpers.dicom_files import ct_instance, part10_bytes, spool
 from sqlalchemy import func, select
 
@@ -13,6 +15,7 @@ from hounsfield.archive.archive import Archive
 from hounsfield.archive.index.schema import instance, patient, series, study
 from hounsfield.archive.record import Disposition
 from hounsfield.dicom import status
+from hounsfield.errors import StorageUnavailableError
 
 
 def store(archive: Archive, data: bytes, **kwargs):
@@ -159,11 +162,14 @@ def test_recover_deletes_unreferenced_journalled_blobs(archive: Archive) -> None
     assert unsettled(archive) == []
 
 
-def test_readiness_check_passes(archive: Archive) -> None:
+def test_readiness_check_passes_then_fails_without_blob_storage(archive: Archive) -> None:
     archive.check()
+    shutil.rmtree(archive.blobs.spool_dir)
+    with pytest.raises(StorageUnavailableError, match="blob store not writable"):
+        archive.check()
 
 
-def test_count_matches(archive: Archive) -> None:
+def test_each_store_adds_one_instance_row(archive: Archive) -> None:
     for i in range(5):
         store(archive, part10_bytes(ct_instance("1.2.3.77", "1.2.3.77.1", seed=i)))
     with archive.engine.connect() as conn:
