@@ -3,19 +3,31 @@
 from __future__ import annotations
 
 import hashlib
+import mmap
+import os
 from pathlib import Path
+from typing import BinaryIO
 
 import orjson
 
 from hounsfield.archive.record import InstanceRecord
 from hounsfield.dicom import attributes, status
-from hounsfield.dicom.frames import frame_table, number_of_frames
-from hounsfield.dicom.json_model import instance_json, instance_path
-from hounsfield.dicom.part10 import read_part10
+from hounsfield.dicom.element_reader import Header, NeedsFullParserError, read_header
+from hounsfield.dicom.frames import Frame, ImageLayout, frame_table
+from hounsfield.dicom.json_model import (
+    InstanceJSON,
+    header_json,
+    header_uids,
+    instance_json,
+    instance_path,
+)
+from hounsfield.dicom.part10 import read_part10, read_pixel_data
 from hounsfield.dicom.transfer_syntax import is_supported
 from hounsfield.errors import HounsfieldError, InstanceRejectedError, StorageUnavailableError
 
 _CHUNK = 1 << 20
+_SMALLEST_FAST_FILE = 132  # preamble and prefix; anything shorter goes to pydicom
+EXTENDED_OFFSET_TABLE = 0x7FE00001
 
 
 def describe_file(path: Path, *, bulk_data_threshold: int,
@@ -39,33 +51,81 @@ def describe_file(path: Path, *, bulk_data_threshold: int,
 def _describe(path: Path, bulk_data_threshold: int,
               expected_study: str | None) -> InstanceRecord:
     with open(path, "rb") as fp:
-        part10 = read_part10(fp, defer_size=max(bulk_data_threshold, 256))
-        uids = attributes.instance_uids(part10.dataset)
-        _check(part10.transfer_syntax_uid, uids, expected_study)
-        ds = part10.dataset
-        model = instance_json(ds, part10.pixel_data,
-                              instance_url=instance_path(uids.study, uids.series,
-                                                         uids.sop_instance),
-                              threshold=bulk_data_threshold,
-                              positions_known=part10.positions_known)
-        frames = None
-        if part10.pixel_data is not None and part10.positions_known:
-            frames = frame_table(fp, part10.pixel_data, ds)
-        digest = _sha256(fp)
+        file_size = os.fstat(fp.fileno()).st_size
+        if file_size >= _SMALLEST_FAST_FILE:
+            with mmap.mmap(fp.fileno(), 0, access=mmap.ACCESS_READ) as buf:
+                try:
+                    return _describe_fast(fp, buf, file_size, bulk_data_threshold,
+                                          expected_study)
+                except NeedsFullParserError:
+                    fp.seek(0)  # an encoding only pydicom reads exactly: read it with it
+        return _describe_full(fp, bulk_data_threshold, expected_study)
+
+
+def _describe_fast(fp: BinaryIO, buf: mmap.mmap, file_size: int, bulk_data_threshold: int,
+                   expected_study: str | None) -> InstanceRecord:
+    """Read the file with `element_reader` (raises NeedsFullParserError if it cannot)."""
+    header = read_header(buf, file_size)
+    fp.seek(header.pixel_offset)
+    pixel = read_pixel_data(fp, header.little_endian, header.implicit_vr, file_size)
+    uids = attributes.model_uids(header_uids(header, buf))
+    if uids is None:
+        raise NeedsFullParserError("missing or invalid UIDs")  # worded by the full path
+    _check(header.transfer_syntax_uid, uids, expected_study)
+    model = header_json(header, buf, pixel, threshold=bulk_data_threshold,
+                        instance_url=instance_path(uids.study, uids.series, uids.sop_instance))
+    layout = ImageLayout.of_model(model.model, _extended_offset_table(header, buf))
+    frames = frame_table(fp, pixel, layout) if pixel is not None else None
+    return _record(uids, model, header.transfer_syntax_uid, layout.number_of_frames,
+                   file_size, hashlib.sha256(buf).hexdigest(), frames)
+
+
+def _describe_full(fp: BinaryIO, bulk_data_threshold: int,
+                   expected_study: str | None) -> InstanceRecord:
+    """Read the file with pydicom."""
+    part10 = read_part10(fp, defer_size=max(bulk_data_threshold, 256))
+    uids = attributes.instance_uids(part10.dataset)
+    _check(part10.transfer_syntax_uid, uids, expected_study)
+    ds = part10.dataset
+    model = instance_json(ds, part10.pixel_data,
+                          instance_url=instance_path(uids.study, uids.series,
+                                                     uids.sop_instance),
+                          threshold=bulk_data_threshold,
+                          positions_known=part10.positions_known)
+    layout = ImageLayout.of_dataset(ds)
+    frames = None
+    if part10.pixel_data is not None and part10.positions_known:
+        frames = frame_table(fp, part10.pixel_data, layout)
+    return _record(uids, model, part10.transfer_syntax_uid, layout.number_of_frames,
+                   part10.file_size, _sha256(fp), frames)
+
+
+def _record(uids: attributes.InstanceUIDs, model: InstanceJSON, transfer_syntax_uid: str,
+            frame_count: int, file_size: int, digest: str,
+            frames: list[Frame] | None) -> InstanceRecord:
     return InstanceRecord(
         uids=uids,
         patient=attributes.level_values(model.model, attributes.PATIENT_COLUMNS),
         study=attributes.level_values(model.model, attributes.STUDY_COLUMNS),
         series=attributes.level_values(model.model, attributes.SERIES_COLUMNS),
         instance=attributes.level_values(model.model, attributes.INSTANCE_COLUMNS),
-        transfer_syntax_uid=part10.transfer_syntax_uid,
-        number_of_frames=number_of_frames(ds),
-        size_bytes=part10.file_size,
+        transfer_syntax_uid=transfer_syntax_uid,
+        number_of_frames=frame_count,
+        size_bytes=file_size,
         digest=digest,
         metadata_json=model.metadata,
         frames_json=orjson.dumps(frames) if frames is not None else None,
         bulk_data_json=orjson.dumps(model.bulk_data),
     )
+
+
+def _extended_offset_table(header: Header, buf: mmap.mmap) -> bytes | None:
+    for element in reversed(header.elements):
+        if element.tag == EXTENDED_OFFSET_TABLE:
+            return buf[element.offset : element.offset + element.length]
+        if element.tag < EXTENDED_OFFSET_TABLE:
+            return None
+    return None
 
 
 def _check(ts_uid: str, uids: attributes.InstanceUIDs, expected_study: str | None) -> None:

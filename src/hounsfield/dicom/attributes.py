@@ -51,9 +51,11 @@ INSTANCE_COLUMNS = {
 }
 
 
+_UID_KEYWORDS = ("StudyInstanceUID", "SeriesInstanceUID", "SOPInstanceUID", "SOPClassUID")
 _TAGS = {keyword: f"{tag_for_keyword(keyword):08X}"
          for columns in (PATIENT_COLUMNS, STUDY_COLUMNS, SERIES_COLUMNS, INSTANCE_COLUMNS)
          for keyword, _ in columns.values()}
+_TAGS.update({keyword: f"{tag_for_keyword(keyword):08X}" for keyword in _UID_KEYWORDS})
 
 
 @dataclass(frozen=True)
@@ -84,6 +86,14 @@ def instance_uids(dataset: Dataset) -> InstanceUIDs:
                 sop_class_uid=sop_class or None, sop_instance_uid=sop_instance or None)
     return InstanceUIDs(values["StudyInstanceUID"], values["SeriesInstanceUID"],
                         sop_instance, sop_class)
+
+
+def model_uids(model: dict[str, Any]) -> InstanceUIDs | None:
+    """The identifying UIDs from the JSON model; None when one is missing or invalid."""
+    values = [_json_value(model, keyword, "str") or "" for keyword in _UID_KEYWORDS]
+    if not all(is_valid_uid(value) for value in values):
+        return None
+    return InstanceUIDs(*values)
 
 
 def level_values(model: dict[str, Any], columns: dict[str, tuple[str, str]]

@@ -16,7 +16,8 @@ from __future__ import annotations
 
 import struct
 from collections.abc import Sequence
-from typing import BinaryIO
+from dataclasses import dataclass
+from typing import Any, BinaryIO
 
 from pydicom.dataset import Dataset
 
@@ -29,6 +30,35 @@ _START_MARKERS = (b"\xff\xd8", b"\xff\x4f\xff\x51", b"\x00\x00\x00\x0cjP  ")
 _ITEM_HEADER = 8
 
 
+@dataclass(frozen=True)
+class ImageLayout:
+    """What locating frames needs from the data set (None: absent or unreadable)."""
+
+    rows: int | None
+    columns: int | None
+    samples_per_pixel: int | None
+    bits_allocated: int | None
+    number_of_frames: int
+    extended_offset_table: bytes | None
+
+    @classmethod
+    def of_dataset(cls, dataset: Dataset) -> ImageLayout:
+        table = dataset.get("ExtendedOffsetTable")
+        return cls(_int(dataset, "Rows"), _int(dataset, "Columns"),
+                   _int(dataset, "SamplesPerPixel"), _int(dataset, "BitsAllocated"),
+                   number_of_frames(dataset),
+                   bytes(table.value) if table is not None and table.value else None)
+
+    @classmethod
+    def of_model(cls, model: dict[str, Any], extended_offset_table: bytes | None
+                 ) -> ImageLayout:
+        """From the DICOM JSON model (US values as numbers, NumberOfFrames as IS text)."""
+        return cls(_model_int(model, "00280010"), _model_int(model, "00280011"),
+                   _model_int(model, "00280002"), _model_int(model, "00280100"),
+                   _frames_from_text(_model_int_text(model, "00280008")),
+                   extended_offset_table or None)
+
+
 def number_of_frames(dataset: Dataset) -> int:
     """NumberOfFrames (IS), 1 when absent or unreadable."""
     try:
@@ -38,20 +68,19 @@ def number_of_frames(dataset: Dataset) -> int:
     return max(value, 1)
 
 
-def frame_table(fp: BinaryIO, pixel: PixelData, dataset: Dataset) -> list[Frame] | None:
+def frame_table(fp: BinaryIO, pixel: PixelData, layout: ImageLayout) -> list[Frame] | None:
     """The frames of `pixel` in file `fp`, or None when they cannot be located."""
-    count = number_of_frames(dataset)
     if pixel.encapsulated:
-        return _encapsulated_frames(fp, pixel, dataset, count)
-    return _native_frames(pixel, dataset, count)
+        return _encapsulated_frames(fp, pixel, layout)
+    return _native_frames(pixel, layout)
 
 
-def _native_frames(pixel: PixelData, dataset: Dataset, count: int) -> list[Frame] | None:
-    try:
-        bits = (int(dataset.Rows) * int(dataset.Columns)
-                * int(dataset.get("SamplesPerPixel") or 1) * int(dataset.BitsAllocated))
-    except (AttributeError, TypeError, ValueError):
+def _native_frames(pixel: PixelData, layout: ImageLayout) -> list[Frame] | None:
+    count = layout.number_of_frames
+    if layout.rows is None or layout.columns is None or layout.bits_allocated is None:
         return None
+    bits = (layout.rows * layout.columns * (layout.samples_per_pixel or 1)
+            * layout.bits_allocated)
     if bits % 8 or bits == 0:
         return None  # frames of 1-bit data need not start on a byte
     size = bits // 8
@@ -61,12 +90,13 @@ def _native_frames(pixel: PixelData, dataset: Dataset, count: int) -> list[Frame
     return [((pixel.value_offset + i * size, size),) for i in range(count)]
 
 
-def _encapsulated_frames(fp: BinaryIO, pixel: PixelData, dataset: Dataset,
-                         count: int) -> list[Frame] | None:
+def _encapsulated_frames(fp: BinaryIO, pixel: PixelData, layout: ImageLayout
+                         ) -> list[Frame] | None:
     fragments = pixel.fragments
+    count = layout.number_of_frames
     if not fragments:
         return None
-    starts = _starts_from_extended_table(dataset, fragments)
+    starts = _starts_from_extended_table(layout.extended_offset_table, fragments)
     if starts is None:
         starts = _starts_from_basic_table(fp, pixel)
     if starts is None:
@@ -76,12 +106,10 @@ def _encapsulated_frames(fp: BinaryIO, pixel: PixelData, dataset: Dataset,
     return _group(fragments, starts)
 
 
-def _starts_from_extended_table(dataset: Dataset, fragments: Sequence[Fragment]
+def _starts_from_extended_table(raw: bytes | None, fragments: Sequence[Fragment]
                                 ) -> list[int] | None:
-    table = dataset.get("ExtendedOffsetTable")
-    if table is None or not table.value:
+    if not raw:
         return None
-    raw = bytes(table.value)
     offsets = struct.unpack(f"<{len(raw) // 8}Q", raw[: len(raw) // 8 * 8])
     return _fragment_indexes(offsets, fragments)
 
@@ -127,3 +155,31 @@ def _group(fragments: Sequence[Fragment], starts: list[int]) -> list[Frame]:
     ends = starts[1:] + [len(fragments)]
     return [tuple((f.offset, f.length) for f in fragments[s:e])
             for s, e in zip(starts, ends, strict=True)]
+
+
+def _int(dataset: Dataset, keyword: str) -> int | None:
+    try:
+        value = dataset.get(keyword)
+        return None if value is None else int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def _model_int(model: dict[str, Any], key: str) -> int | None:
+    values = (model.get(key) or {}).get("Value")
+    if not values or len(values) != 1 or not isinstance(values[0], int):
+        return None
+    return int(values[0])
+
+
+def _model_int_text(model: dict[str, Any], key: str) -> str | None:
+    values = (model.get(key) or {}).get("Value")
+    return values[0] if values and len(values) == 1 else None
+
+
+def _frames_from_text(text: Any) -> int:
+    """NumberOfFrames (IS text), 1 when absent or unreadable."""
+    try:
+        return max(int(text), 1) if text else 1
+    except (TypeError, ValueError):
+        return 1

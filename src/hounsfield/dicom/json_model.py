@@ -18,6 +18,7 @@ from pydicom import datadict
 from pydicom.dataelem import DataElement, RawDataElement
 from pydicom.dataset import Dataset
 
+from hounsfield.dicom.element_reader import Element, Header, NeedsFullParserError
 from hounsfield.dicom.json_values import CODECS, json_value
 from hounsfield.dicom.part10 import PixelData
 
@@ -49,6 +50,30 @@ def instance_json(dataset: Dataset, pixel: PixelData | None, *, instance_url: st
         if positions_known and pixel.length is not None:
             walker.bulk["pixeldata"] = (pixel.value_offset, pixel.length)
     return InstanceJSON(orjson.dumps(model), model, walker.bulk)
+
+
+def header_json(header: Header, buf: bytes | memoryview, pixel: PixelData | None, *,
+                instance_url: str, threshold: int) -> InstanceJSON:
+    """The same model as `instance_json`, built from elements read by `element_reader`.
+
+    Raises NeedsFullParserError for a value only pydicom can render."""
+    walker = _ElementWalker(buf, header.little_endian, instance_url, threshold)
+    model = walker.data_set(header.elements, "", "latin-1")
+    if pixel is not None:
+        model[f"{pixel.tag:08X}"] = {"vr": pixel.vr, "BulkDataURI": instance_url + "/pixeldata"}
+        if pixel.length is not None:
+            walker.bulk["pixeldata"] = (pixel.value_offset, pixel.length)
+    return InstanceJSON(orjson.dumps(model), model, walker.bulk)
+
+
+_UID_TAGS = frozenset({0x00080016, 0x00080018, 0x0020000D, 0x0020000E})
+
+
+def header_uids(header: Header, buf: bytes | memoryview) -> dict[str, Any]:
+    """The JSON model of just the four identifying UIDs of `header`'s data set."""
+    return {f"{e.tag:08X}": json_value("UI", bytes(buf[e.offset : e.offset + e.length]),
+                                       header.little_endian, None)
+            for e in header.elements if e.tag in _UID_TAGS and e.vr == "UI"}
 
 
 def with_base_url(metadata: bytes, base_url: bytes) -> bytes:
@@ -146,3 +171,56 @@ def _length_of(raw: DataElement | RawDataElement) -> int:
     value = raw.value
     return len(value) if isinstance(value, bytes | bytearray) else 0
 
+
+
+class _ElementWalker:
+    """Renders elements from their bytes; mirrors `_Walker` for what it accepts."""
+
+    def __init__(self, buf: bytes | memoryview, little_endian: bool, instance_url: str,
+                 threshold: int):
+        self.buf = buf
+        self.little_endian = little_endian
+        self.bulk_url = instance_url + "/bulkdata/"
+        self.threshold = threshold
+        self.bulk: dict[str, tuple[int, int]] = {}
+
+    def data_set(self, elements: tuple[Element, ...], path: str,
+                 codec: str | None) -> dict[str, Any]:
+        model: dict[str, Any] = {}
+        for element in elements:
+            tag = element.tag
+            if not tag & 0xFFFF:
+                continue  # group lengths are not part of the JSON model
+            if tag == 0x00080005:
+                codec = self.codec(element)
+            key = f"{tag:08X}"
+            model[key] = self.element(element, path + key, codec)
+        return model
+
+    def element(self, element: Element, path: str, codec: str | None) -> dict[str, Any]:
+        vr = element.vr
+        if element.items is not None:
+            items = [self.data_set(item, f"{path}/{i}/", codec)
+                     for i, item in enumerate(element.items)]
+            return {"vr": "SQ", "Value": items} if items else {"vr": "SQ"}
+        if " or " in vr:
+            if "OW" not in vr or element.length <= self.threshold:
+                raise NeedsFullParserError(f"ambiguous VR {vr}")
+            vr = "OW"
+        if vr in BINARY_VRS and element.length > self.threshold:
+            self.bulk[path] = (element.offset, element.length)
+            return {"vr": vr, "BulkDataURI": self.bulk_url + path}
+        if vr == "UN":
+            raise NeedsFullParserError("UN value")  # pydicom may know its VR
+        value = bytes(self.buf[element.offset : element.offset + element.length])
+        rendered = json_value(vr, value, self.little_endian, codec)
+        if rendered is None:
+            raise NeedsFullParserError(f"{vr} value")
+        return rendered
+
+    def codec(self, element: Element) -> str | None:
+        raw = bytes(self.buf[element.offset : element.offset + element.length])
+        values = raw.decode("latin-1").strip(" \0").split("\\")
+        if len(values) != 1:
+            return None
+        return CODECS.get(values[0].strip())

@@ -79,7 +79,7 @@ def read_part10(fp: BinaryIO, *, defer_size: int = 4096) -> Part10:
     pixel_data = None
     if positions_known:
         syntax = pydicom.uid.UID(ts_uid)
-        pixel_data = _read_pixel_data(fp, syntax.is_little_endian, syntax.is_implicit_VR,
+        pixel_data = read_pixel_data(fp, syntax.is_little_endian, syntax.is_implicit_VR,
                                       file_size)
     _check_deferred_values(dataset, file_size)
     return Part10(dataset, ts_uid, pixel_data, positions_known, file_size)
@@ -112,7 +112,7 @@ def _transfer_syntax(dataset: Dataset) -> str:
     return ts_uid
 
 
-def _read_pixel_data(fp: BinaryIO, little: bool, implicit: bool,
+def read_pixel_data(fp: BinaryIO, little: bool, implicit: bool,
                      file_size: int) -> PixelData | None:
     header_offset = fp.tell()
     if header_offset >= file_size:

@@ -7,7 +7,7 @@ import pytest
 from helpers.data_files import pydicom_data_files
 from pydicom.encaps import generate_frames
 
-from hounsfield.dicom.frames import frame_table, number_of_frames
+from hounsfield.dicom.frames import ImageLayout, frame_table, number_of_frames
 from hounsfield.dicom.part10 import read_part10
 from hounsfield.errors import InstanceRejectedError
 
@@ -41,11 +41,11 @@ def test_frame_table_matches_pydicom(path) -> None:
             pytest.skip("not a Part 10 file")
         if part10.pixel_data is None:
             pytest.skip("no pixel data")
+        layout = ImageLayout.of_dataset(part10.dataset)
+        table = frame_table(fp, part10.pixel_data, layout)
         if part10.transfer_syntax_uid == "1.2.840.10008.1.2.2":
-            table = frame_table(fp, part10.pixel_data, part10.dataset)
             assert table is not None and len(table) == number_of_frames(part10.dataset)
             return  # pydicom swaps big endian bytes; offsets are checked on the LE twins
-        table = frame_table(fp, part10.pixel_data, part10.dataset)
     assert table is not None, "every frame of these files can be located"
     assert frames_from_table(path, table) == expected_frames(path)
 
