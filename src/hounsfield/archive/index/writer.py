@@ -14,16 +14,20 @@ from typing import Any
 
 from sqlalchemy import Connection, delete, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import DBAPIError
 
 from hounsfield.archive.index.schema import instance, patient, series, study
 from hounsfield.archive.record import InstanceRecord
 
+_FIND_INSTANCE = ("SELECT pk, digest, blob_key, series_fk, size_bytes FROM instance "
+                  "WHERE sop_instance_uid = :uid")
+_FOUND_COLUMNS = ("pk", "digest", "blob_key", "series_fk", "size_bytes")
+
 
 def find_instance(conn: Connection, sop_instance_uid: str) -> dict[str, Any] | None:
     """The stored version of an instance: its digest, blob key and place."""
-    row = _run(conn, "SELECT pk, digest, blob_key, series_fk, size_bytes FROM instance "
-                     "WHERE sop_instance_uid = :uid", uid=sop_instance_uid).mappings().first()
-    return dict(row) if row else None
+    row = _run(conn, _FIND_INSTANCE, uid=sop_instance_uid)
+    return dict(zip(_FOUND_COLUMNS, row, strict=True)) if row else None
 
 
 def is_referenced(conn: Connection, key: str) -> bool:
@@ -51,7 +55,8 @@ def insert_instance(conn: Connection, record: InstanceRecord, blob_key: str) -> 
     """Add the instance and its patient, study and series rows; update the counters."""
     now = time.time()
     study_row = _locked_study(conn, record, now)
-    series_pk = _run(conn, _SERIES_PK, uid=record.uids.series).scalar()
+    found = _run(conn, _SERIES_PK, uid=record.uids.series)
+    series_pk = found[0] if found else None
     new_series = series_pk is None
     if new_series:
         series_pk = _new_series(conn, record, study_row[0], now)
@@ -77,10 +82,10 @@ def _instance_values(record: InstanceRecord, blob_key: str, series_pk: int,
 def _locked_study(conn: Connection, record: InstanceRecord, now: float) -> Any:
     """The study row (pk, modalities, SOP classes), created if new, locked for update."""
     lock = _LOCK_STUDY + (" FOR UPDATE" if conn.dialect.name == "postgresql" else "")
-    row = _run(conn, lock, uid=record.uids.study).first()
+    row = _run(conn, lock, uid=record.uids.study)
     if row is None:
         _study_pk(conn, record, now)
-        row = _run(conn, lock, uid=record.uids.study).one()
+        row = _run(conn, lock, uid=record.uids.study)
     return row
 
 
@@ -91,11 +96,23 @@ def _new_series(conn: Connection, record: InstanceRecord, study_pk: int, now: fl
     ).scalar_one()
 
 
-def _run(conn: Connection, sql: str, **params: Any) -> Any:
-    """Execute plain SQL written with :name parameters on either driver."""
+def _run(conn: Connection, sql: str, **params: Any) -> tuple[Any, ...] | None:
+    """Execute plain SQL written with :name parameters; its first row, if any.
+
+    It runs on the driver's own cursor (SQLAlchemy's statement handling costs more than
+    SQLite's work here), inside the connection's transaction; driver errors are wrapped
+    as SQLAlchemy wraps them, so callers see one kind of error."""
     if conn.dialect.paramstyle == "pyformat":
         sql = _PYFORMAT.get(sql) or _PYFORMAT.setdefault(sql, _to_pyformat(sql))
-    return conn.exec_driver_sql(sql, params)
+    dbapi = conn.dialect.loaded_dbapi
+    cursor = conn.connection.cursor()
+    try:
+        cursor.execute(sql, params)
+        return cursor.fetchone() if cursor.description else None
+    except dbapi.Error as exc:
+        raise DBAPIError.instance(sql, params, exc, dbapi.Error) from exc
+    finally:
+        cursor.close()
 
 
 _PYFORMAT: dict[str, str] = {}
