@@ -107,6 +107,8 @@ async def _store(svc: Services, part_type: str, parts: Sequence[Part],
 async def _store_files(svc: Services, parts: Sequence[Part],
                        study: str | None) -> list[StoreOutcome]:
     """Store Part 10 parts in worker threads, concurrently, keeping their order."""
+    if len(parts) == 1:
+        return [await _store_file(svc, parts[0], study)]
     outcomes: list[StoreOutcome | None] = [None] * len(parts)
 
     async def store_one(index: int, part: Part) -> None:
