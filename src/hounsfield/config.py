@@ -43,6 +43,7 @@ class Settings:
     duplicate_policy: str = "reject"
     recovery_grace_seconds: float = 300.0
     store_threads: int = field(default_factory=lambda: max(4, (os.cpu_count() or 1) * 2))
+    describe_processes: int = 0  # 0: received files are parsed in the worker itself
 
     @property
     def index_url(self) -> str:
@@ -125,6 +126,8 @@ def _check(s: Settings) -> None:
     for name in ("workers", "max_request_bytes", "max_inflated_bytes", "store_threads"):
         if getattr(s, name) < 1:
             problems.append(f"{name} must be at least 1")
+    if s.describe_processes < 0:
+        problems.append("describe_processes must not be negative")
     if s.bulk_data_threshold < 0 or s.recovery_grace_seconds < 0:
         problems.append("bulk_data_threshold and recovery_grace_seconds must not be negative")
     if problems:

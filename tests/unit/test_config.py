@@ -26,7 +26,7 @@ def test_file_then_environment_then_overrides(tmp_path: Path) -> None:
     ({"port": "http"}, "port"), ({"port": 70000}, "port"), ({"colour": "red"}, "colour"),
     ({"duplicate_policy": "keep"}, "duplicate_policy"), ({"context_path": "x y"}, "context_path"),
     ({"ae_titles": ["BAD\\AE"]}, "AE title"), ({"ae_titles": []}, "ae_titles"),
-    ({"workers": 0}, "workers"),
+    ({"workers": 0}, "workers"), ({"describe_processes": -1}, "describe_processes"),
 ])
 def test_bad_values_name_the_setting(values, message) -> None:
     with pytest.raises(ConfigError, match=message):
