@@ -15,7 +15,7 @@ from starlette.routing import Mount, Route
 
 from hounsfield.archive.archive import Archive
 from hounsfield.config import Settings, load_settings
-from hounsfield.web import health, stow
+from hounsfield.web import health, qido, stow
 from hounsfield.web.context import Services
 from hounsfield.web.cors import CORSMiddleware
 from hounsfield.web.errors import EXCEPTION_HANDLERS
@@ -28,6 +28,13 @@ def rs_routes() -> list[Route]:
     return [
         Route("/studies", stow.store_instances, methods=["POST"]),
         Route("/studies/{study}", stow.store_instances, methods=["POST"]),
+        Route("/studies", qido.search_for_studies, methods=["GET"]),
+        Route("/series", qido.search_for_series, methods=["GET"]),
+        Route("/instances", qido.search_for_instances, methods=["GET"]),
+        Route("/studies/{study}/series", qido.search_for_series, methods=["GET"]),
+        Route("/studies/{study}/instances", qido.search_for_instances, methods=["GET"]),
+        Route("/studies/{study}/series/{series}/instances", qido.search_for_instances,
+              methods=["GET"]),
     ]
 
 
