@@ -24,9 +24,9 @@ from typing import TypeVar
 from sqlalchemy import Connection, Engine, text
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
+from hounsfield.archive import extra_index
 from hounsfield.archive.blobs.base import BlobStore, blob_key
 from hounsfield.archive.blobs.filesystem import FilesystemBlobStore
-from hounsfield.archive import extra_index
 from hounsfield.archive.index import migrate, writer
 from hounsfield.archive.index.engine import WRITE, create_index_engine
 from hounsfield.archive.index.group_commit import GroupCommitter

@@ -31,13 +31,13 @@ from hounsfield.dicom.query import Condition, SearchQuery
 
 _ANY_INSTANCE_OF_SERIES = (
     select(instance.c.metadata_json).where(instance.c.series_fk == series.c.pk)
-    .order_by(instance.c.instance_number, instance.c.pk).limit(1))
+    .order_by(instance.c.instance_number, instance.c.pk).limit(1).correlate(series))
 _FIRST_SERIES_OF_STUDY = (select(series.c.pk).where(series.c.study_fk == study.c.pk)
-                          .order_by(series.c.pk).limit(1))
+                          .order_by(series.c.pk).limit(1).correlate(study))
 _ANY_INSTANCE_OF_STUDY = (
     select(instance.c.metadata_json).where(
         instance.c.series_fk == _FIRST_SERIES_OF_STUDY.scalar_subquery())
-    .order_by(instance.c.instance_number, instance.c.pk).limit(1))
+    .order_by(instance.c.instance_number, instance.c.pk).limit(1).correlate(study))
 
 
 @dataclass

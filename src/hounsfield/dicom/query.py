@@ -113,7 +113,8 @@ class _Parser:
     def _add_key(self, name: str, value: str) -> None:
         path = parse_attribute(name)
         if path in self.keys:
-            raise BadRequestError(f"attribute {name} is given twice (PS3.18 §8.3.4.1)")
+            raise BadRequestError(f"attribute {path} ({name}) is given twice "
+                                  "(PS3.18 §8.3.4.1)")
         if len(self.keys) >= MAX_CONDITIONS:
             raise BadRequestError(f"more than {MAX_CONDITIONS} matching keys")
         if level_of(path.top) > self.level:

@@ -25,6 +25,7 @@ _FORMATS = {"DA": (_DA, "YYYYMMDD"), "TM": (_TM, "HH[MM[SS[.FFFFFF]]]"),
 _INTEGER_VRS = frozenset({"IS", "US", "SS", "UL", "SL", "UV", "SV"})
 _DECIMAL_VRS = frozenset({"DS", "FL", "FD"})
 _NOT_MATCHABLE = frozenset({"OB", "OD", "OF", "OL", "OV", "OW"})
+_TIMEZONE = re.compile(r"[+-][0-9]{4}$")
 _INTEGER = re.compile(r"[+-]?[0-9]{1,20}")
 _DECIMAL = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
 
@@ -79,6 +80,8 @@ def _date_time(path: AttributePath, text: str) -> ParsedValue:
         high = low
         if path.vr == "DA":
             return ParsedValue("single value", (low,))
+    if path.vr == "DT":  # offsets from UTC are not applied: compared as local values
+        low, high = _TIMEZONE.sub("", low), _TIMEZONE.sub("", high)
     return ParsedValue("range", (), _lower_bound(low, path.vr), _upper_bound(high))
 
 

@@ -15,8 +15,6 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import (
-    PrimaryKeyConstraint,
-    SmallInteger,
     BigInteger,
     Column,
     Float,
@@ -25,6 +23,8 @@ from sqlalchemy import (
     Integer,
     LargeBinary,
     MetaData,
+    PrimaryKeyConstraint,
+    SmallInteger,
     String,
     Table,
     Text,

@@ -19,7 +19,6 @@ from hounsfield.archive.index.search_columns import (
     MODALITIES_IN_STUDY,
     OWNER_KEYS,
     SOP_CLASSES_IN_STUDY,
-    IndexColumn,
 )
 from hounsfield.dicom.attribute_path import AttributePath
 from hounsfield.dicom.levels import level_of
