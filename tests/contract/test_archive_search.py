@@ -6,14 +6,14 @@ import dataclasses
 from collections.abc import Iterator
 
 import pytest
+from conftest import _postgres_schema_url
 from helpers.dicom_files import ct_instance, part10_bytes, spool
 from pydicom.dataset import Dataset
 from sqlalchemy import select
 
-from conftest import _postgres_schema_url
 from hounsfield.archive.archive import Archive
-from hounsfield.config import load_settings
 from hounsfield.archive.index.schema import query_attribute, study_modality
+from hounsfield.config import load_settings
 from hounsfield.dicom.levels import Level
 from hounsfield.dicom.query import parse_search
 

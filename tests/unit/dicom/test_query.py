@@ -221,7 +221,8 @@ def test_fuzzymatching_marks_person_name_keys_only() -> None:
 
 
 def test_returned_paths_are_includes_and_keys_at_or_above_the_level() -> None:
-    query = parse_search(Level.SERIES, [("PatientAge", "040Y"), ("includefield", "BodyPartExamined"),
+    query = parse_search(Level.SERIES, [("PatientAge", "040Y"),
+                                        ("includefield", "BodyPartExamined"),
                                         ("includefield", "PatientWeight")])
     assert [str(p) for p in query.returned_paths] == ["BodyPartExamined", "PatientWeight",
                                                       "PatientAge"]
