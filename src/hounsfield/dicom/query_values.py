@@ -76,6 +76,10 @@ def _date_time(path: AttributePath, text: str) -> ParsedValue:
             not (re.fullmatch(pattern, high) or not high) or (dash and not low and not high):
         raise BadRequestError(f"{path}: {text[:80]!r} is not a {path.vr} value or range "
                               f"({shape}, {shape}-{shape}, -{shape} or {shape}-)")
+    for value in (low, high):
+        if value and not _plausible(value, path.vr):
+            raise BadRequestError(f"{path}: {value!r} is not a valid {path.vr} value "
+                                  "(month, day, hour, minute or second out of range)")
     if not dash:
         high = low
         if path.vr == "DA":
@@ -83,6 +87,17 @@ def _date_time(path: AttributePath, text: str) -> ParsedValue:
     if path.vr == "DT":  # offsets from UTC are not applied: compared as local values
         low, high = _TIMEZONE.sub("", low), _TIMEZONE.sub("", high)
     return ParsedValue("range", (), _lower_bound(low, path.vr), _upper_bound(high))
+
+
+def _plausible(value: str, vr: str) -> bool:
+    """Calendar and clock fields within their ranges (values are checked for shape)."""
+    date, time = (value, "") if vr == "DA" else ("", value) if vr == "TM" \
+        else (value[:8], value[8:])
+    date_ok = len(date) < 6 or (1 <= int(date[4:6]) <= 12 and
+                                (len(date) < 8 or 1 <= int(date[6:8]) <= 31))
+    fields = [int(time[i:i + 2]) for i in range(0, min(len(time.split(".")[0]), 6), 2)
+              if time[i:i + 2].isdigit()]
+    return date_ok and all(f < limit for f, limit in zip(fields, (24, 60, 61), strict=False))
 
 
 def _split_dt(text: str) -> tuple[str, str, str]:
