@@ -6,8 +6,8 @@ import dataclasses
 from collections.abc import Iterator
 
 import pytest
-from conftest import _postgres_schema_url
 from helpers.dicom_files import ct_instance, part10_bytes, spool
+from helpers.postgres import postgres_schema_url
 from pydicom.dataset import Dataset
 from sqlalchemy import select
 
@@ -50,7 +50,7 @@ def shared(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
            ) -> Iterator[Archive]:
     """One corpus per backend for the read-only tests of this module."""
     data = tmp_path_factory.mktemp("search") / "data"
-    urls = iter([""]) if request.param == "sqlite" else _postgres_schema_url()
+    urls = iter([""]) if request.param == "sqlite" else postgres_schema_url()
     for url in urls:
         settings = load_settings(overrides={"data_dir": data, "database_url": url},
                                  environ={})
