@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import gc
 import logging
 import os
 from collections.abc import AsyncIterator
@@ -54,6 +55,15 @@ async def _settle_journal(archive: Archive, grace: float) -> None:
             log.info("recovery settled %d journalled blobs", settled)
 
 
+def _tune_garbage_collector() -> None:
+    """What exists at start lives for the whole process: keep it out of every collection
+    (gc.freeze), and collect the youngest objects less often; a request builds many
+    short-lived dicts, and default thresholds put pauses of tens of ms into p95."""
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(20_000, 20, 50)
+
+
 def app_factory() -> Starlette:
     """For `uvicorn --factory` and worker processes: settings from the environment."""
     config = os.environ.get("HOUNSFIELD_CONFIG")
@@ -73,6 +83,7 @@ def create_app(settings: Settings | None = None, archive: Archive | None = None,
             lambda: Archive.open(settings, migrate_schema=migrate_schema))
         app.state.services = Services(settings, opened,
                                       anyio.CapacityLimiter(settings.store_threads))
+        _tune_garbage_collector()
         async with anyio.create_task_group() as background:
             background.start_soon(_settle_journal, opened, settings.recovery_grace_seconds)
             try:

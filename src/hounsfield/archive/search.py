@@ -22,12 +22,12 @@ import orjson
 from sqlalchemy import Connection, Select, func, select
 
 from hounsfield.archive.index.schema import instance, patient, series, study
-from hounsfield.archive.index.search_sql import Where, is_indexed
+from hounsfield.archive.index.search_sql import Where
 from hounsfield.archive.search_result import ResultBuilder
 from hounsfield.dicom.json_model import with_base_url
 from hounsfield.dicom.levels import Level
 from hounsfield.dicom.matching import dataset_matches
-from hounsfield.dicom.query import Condition, SearchQuery
+from hounsfield.dicom.query import Condition, MatchKind, SearchQuery
 
 _ANY_INSTANCE_OF_SERIES = (
     select(instance.c.metadata_json).where(instance.c.series_fk == series.c.pk)
@@ -58,10 +58,10 @@ class SearchContext:
 def search(conn: Connection, query: SearchQuery, context: SearchContext) -> SearchResult:
     where = Where(conn.dialect.name, context.extra)
     clauses = {c: where.clause(c) for c in query.conditions}
-    residual = [c for c, clause in clauses.items() if clause is None
-                and c.kind.name != "UNIVERSAL"]
+    residual = [c for c, clause in clauses.items()
+                if clause is None and c.kind is not MatchKind.UNIVERSAL]
     builder = ResultBuilder(query, context.base_url, context.ae_title)
-    with_metadata = bool(residual) or builder.needs_metadata(context.extra)
+    with_metadata = bool(residual) or builder.needs_metadata
     statement = _statement(query, [c for c in clauses.values() if c is not None],
                            with_metadata)
     limit = min(query.limit if query.limit is not None else context.max_limit,
@@ -164,6 +164,3 @@ def _stream(conn: Connection, statement: Select) -> Iterable[Any]:
         yield from result
     finally:
         result.close()
-
-
-__all__ = ["SearchContext", "SearchResult", "is_indexed", "search"]

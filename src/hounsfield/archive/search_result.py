@@ -15,7 +15,7 @@ from typing import Any
 import orjson
 
 from hounsfield.archive.index.search_columns import COLUMNS, IndexColumn
-from hounsfield.dicom.attribute_path import AttributePath, vr_of
+from hounsfield.dicom.attribute_path import vr_of
 from hounsfield.dicom.json_model import with_base_url
 from hounsfield.dicom.levels import Level, level_of
 from hounsfield.dicom.query import SearchQuery
@@ -48,28 +48,31 @@ def default_tags(query: SearchQuery) -> list[int]:
 
 
 class ResultBuilder:
+    """Turns result rows into data sets; the per-attribute work is planned once."""
+
     def __init__(self, query: SearchQuery, base_url: str, ae_title: str):
         self.query = query
         self.base_url = base_url
-        self.ae_title = ae_title
         asked = [p.top for p in query.returned_paths]
-        self.tags = list(dict.fromkeys([*default_tags(query), *asked]))
-        self.from_columns = [t for t in self.tags if t in COLUMNS or t in _COMPUTED]
-        self.from_metadata = [t for t in self.tags if t not in self.from_columns]
+        tags = sorted(dict.fromkeys([*default_tags(query), *asked]))
+        self.from_metadata = [(f"{t:08X}", vr_of(t)) for t in tags
+                              if t not in COLUMNS and t not in _COMPUTED]
+        self.plan = [(f"{t:08X}", self._maker(t, ae_title)) for t in tags
+                     if t in COLUMNS or t in _COMPUTED]
 
-    def needs_metadata(self, extra: frozenset[int]) -> bool:
+    @property
+    def needs_metadata(self) -> bool:
         return bool(self.query.include_all or self.from_metadata)
 
     def dataset(self, row: Any) -> dict[str, Any]:
-        model = self._metadata(row)
-        dataset: dict[str, Any] = {}
+        model = self._metadata(row) if self.needs_metadata else None
+        dataset = {key: make(row) for key, make in self.plan}
+        if model is None and not self.from_metadata:
+            return dataset  # the plan is in tag order already
         if self.query.include_all and model is not None:
-            dataset.update(_level_attributes(model, self.query.level))
-        for tag in self.from_metadata:
-            key = f"{tag:08X}"
-            dataset[key] = (model or {}).get(key) or {"vr": vr_of(tag)}
-        for tag in self.from_columns:
-            dataset[f"{tag:08X}"] = self._column_element(tag, row, model)
+            dataset = {**_level_attributes(model, self.query.level), **dataset}
+        for key, vr in self.from_metadata:
+            dataset[key] = (model or {}).get(key) or {"vr": vr}
         return dict(sorted(dataset.items()))
 
     def _metadata(self, row: Any) -> dict[str, Any] | None:
@@ -80,16 +83,15 @@ class ResultBuilder:
             return None
         return orjson.loads(with_base_url(raw, self.base_url.encode()))
 
-    def _column_element(self, tag: int, row: Any, model: dict[str, Any] | None
-                        ) -> dict[str, Any]:
+    def _maker(self, tag: int, ae_title: str) -> Any:
         if tag == RETRIEVE_URL:
-            return {"vr": "UR", "Value": [self._retrieve_url(row)]}
+            return lambda row: {"vr": "UR", "Value": [self._retrieve_url(row)]}
         if tag == RETRIEVE_AE_TITLE:
-            return {"vr": "AE", "Value": [self.ae_title]}
+            return lambda row: {"vr": "AE", "Value": [ae_title]}
         if tag == INSTANCE_AVAILABILITY:
-            return {"vr": "CS", "Value": ["ONLINE"]}
-        column = COLUMNS[tag]
-        return column_element(tag, column, row[_label(column)])
+            return lambda row: {"vr": "CS", "Value": ["ONLINE"]}
+        column, label = COLUMNS[tag], _label(COLUMNS[tag])
+        return lambda row: column_element(tag, column, row[label])
 
     def _retrieve_url(self, row: Any) -> str:
         url = f"{self.base_url}/studies/{row['study_study_instance_uid']}"
@@ -126,7 +128,3 @@ def _level_attributes(model: dict[str, Any], level: Level) -> dict[str, Any]:
     """includefield=all: the stored attributes of the query level (bulk data left out)."""
     return {key: element for key, element in model.items()
             if level_of(int(key, 16)) is level and "BulkDataURI" not in element}
-
-
-def path_of(tag: int) -> AttributePath:
-    return AttributePath((tag,))

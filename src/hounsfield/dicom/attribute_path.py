@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cached_property, lru_cache
 
 from pydicom.datadict import dictionary_VR, keyword_for_tag, tag_for_keyword
 
@@ -51,6 +51,7 @@ class AttributePath:
         return ".".join(keyword_for_tag(t) or f"{t:08X}" for t in self.tags)
 
 
+@lru_cache(maxsize=4096)
 def vr_of(tag: int) -> str:
     """The VR the dictionary gives (the first of 'US or SS'); a Private Creator is LO, any
     other attribute the dictionary does not know is UN (matched as text)."""

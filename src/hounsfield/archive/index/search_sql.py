@@ -20,7 +20,6 @@ from hounsfield.archive.index.search_columns import (
     OWNER_KEYS,
     SOP_CLASSES_IN_STUDY,
 )
-from hounsfield.dicom.attribute_path import AttributePath
 from hounsfield.dicom.levels import level_of
 from hounsfield.dicom.matching import name_words, normalized_name
 from hounsfield.dicom.query import Condition, MatchKind
@@ -107,10 +106,6 @@ class Where:
             query_attribute.c.tag == c.path.hex_tags[0], query_attribute.c.level == int(level),
             self.compare(value, c))
         return OWNER_KEYS[level].in_(inner)
-
-
-def is_indexed(path: AttributePath, extra: frozenset[int]) -> bool:
-    return not path.in_sequence and (path.tag in COLUMNS or path.tag in extra)
 
 
 def _keys(c: Condition, kind: str) -> list[Any]:
