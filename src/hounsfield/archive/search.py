@@ -20,8 +20,10 @@ from typing import Any
 
 import orjson
 from sqlalchemy import Connection, Select, func, select
+from sqlalchemy.sql.util import find_tables
 
-from hounsfield.archive.index.schema import instance, patient, series, study
+from hounsfield.archive.index.schema import instance, patient, series, study, study_modality
+from hounsfield.archive.index.search_columns import MODALITIES_IN_STUDY
 from hounsfield.archive.index.search_sql import Where
 from hounsfield.archive.search_result import ResultBuilder
 from hounsfield.dicom.json_model import with_base_url
@@ -62,38 +64,81 @@ def search(conn: Connection, query: SearchQuery, context: SearchContext) -> Sear
                 if clause is None and c.kind is not MatchKind.UNIVERSAL]
     builder = ResultBuilder(query, context.base_url, context.ae_title)
     with_metadata = bool(residual) or builder.needs_metadata
-    statement = _statement(query, [c for c in clauses.values() if c is not None],
-                           with_metadata)
+    driver = _modality_driver(query)
+    sql = [clause for c, clause in clauses.items()
+           if clause is not None and c is not driver] + _scope(query)
     limit = min(query.limit if query.limit is not None else context.max_limit,
                 context.max_limit)
     if residual:
+        statement = _rows(query.level, with_metadata, builder.labels).where(*sql) \
+            .order_by(*_order(query))
         rows, remaining = _filtered_page(conn, statement, residual, query.offset, limit,
                                          context.base_url)
     else:
-        rows, remaining = _page(conn, statement, query.offset, limit)
+        rows, remaining = _page(conn, query, sql, _rows(query.level, with_metadata,
+                                                        builder.labels), limit, driver)
     datasets = [builder.dataset(row) for row in rows]
     return SearchResult(datasets, remaining, list(query.warnings))
 
 
-def _statement(query: SearchQuery, clauses: list[Any], with_metadata: bool) -> Select:
-    level = query.level
-    columns = [*patient.c, *study.c]
-    source = study.join(patient, patient.c.pk == study.c.patient_fk)
-    if level >= Level.SERIES:
-        columns += series.c
-        source = series.join(source, study.c.pk == series.c.study_fk)
-    if level is Level.INSTANCE:
-        columns += [c for c in instance.c if c.name not in _INSTANCE_BLOBS]
-        source = instance.join(source, series.c.pk == instance.c.series_fk)
-    labelled = [c.label(f"{c.table.name}_{c.name}") for c in columns]
+_LEVEL_TABLES = {Level.STUDY: study, Level.SERIES: series, Level.INSTANCE: instance}
+_CHAIN = (instance, series, study, patient)  # each joined to the next by its foreign key
+_JOINS = {instance: instance.c.series_fk == series.c.pk,
+          series: series.c.study_fk == study.c.pk, study: study.c.patient_fk == patient.c.pk}
+
+
+def _source(level: Level, needed: set[Any]) -> Any:
+    """The level's table joined up the hierarchy as far as `needed` tables require."""
+    chain = list(_CHAIN[_CHAIN.index(_LEVEL_TABLES[level]):])
+    while len(chain) > 1 and chain[-1] not in needed:
+        chain.pop()
+    source = chain[0]
+    for child, parent in zip(chain, chain[1:], strict=False):
+        source = source.join(parent, _JOINS[child])
+    return source
+
+
+def _keys(query: SearchQuery, sql: list[Any], driver: Condition | None) -> Select:
+    """The page's keys only, in order: sorting and skipping touch narrow rows."""
+    order = _order(query)
+    needed = _tables([*sql, *order] if driver is None else sql)
+    if driver is not None:
+        return _driven_keys(driver, sql, needed)
+    key = _LEVEL_TABLES[query.level].c.pk
+    return select(key).select_from(_source(query.level, needed)).where(*sql).order_by(*order)
+
+
+def _tables(clauses: list[Any]) -> set[Any]:
+    return {t for clause in clauses for t in find_tables(clause, check_columns=True)}
+
+
+def _modality_driver(query: SearchQuery) -> Condition | None:
+    """A study search for one modality is driven by the (modality, study) index: its keys
+    come in study order straight from it, and counting them reads nothing else."""
+    if query.level is not Level.STUDY:
+        return None
+    return next((c for c in query.conditions if c.path.tag == MODALITIES_IN_STUDY
+                 and c.kind is MatchKind.SINGLE and len(c.values) == 1), None)
+
+
+def _driven_keys(driver: Condition, sql: list[Any], needed: set[Any]) -> Select:
+    key = study_modality.c.study_fk
+    source = study_modality
+    if needed - {study_modality}:
+        source = source.join(_source(Level.STUDY, needed), study.c.pk == key)
+    return (select(key).select_from(source)
+            .where(study_modality.c.modality == driver.values[0], *sql)
+            .order_by(key.desc()))
+
+
+def _rows(level: Level, with_metadata: bool, labels: set[str]) -> Select:
+    """The columns the answer needs (`labels`, and the keys), for the level and above."""
+    tables = _CHAIN[_CHAIN.index(_LEVEL_TABLES[level]):]
+    labelled = [c.label(label) for table in tables for c in table.c
+                if (label := f"{table.name}_{c.name}") in labels or c.name == "pk"]
     if with_metadata:
         labelled.append(_metadata_column(level).label("metadata"))
-    statement = select(*labelled).select_from(source).where(*clauses, *_scope(query))
-    return statement.order_by(*_order(query))
-
-
-_INSTANCE_BLOBS = frozenset({"metadata_json", "frames_json", "bulk_data_json", "blob_key",
-                             "digest"})
+    return select(*labelled).select_from(_source(level, set(tables)))
 
 
 def _metadata_column(level: Level) -> Any:
@@ -126,15 +171,24 @@ def _order(query: SearchQuery) -> list[Any]:
     return [instance.c.pk.desc()]
 
 
-def _page(conn: Connection, statement: Select, offset: int, limit: int
-          ) -> tuple[list[Any], int]:
-    """One page in SQL (one row more tells whether to count the rest)."""
-    rows = conn.execute(statement.limit(limit + 1).offset(offset)).mappings().all()
-    if len(rows) <= limit:
-        return list(rows), 0
-    total = conn.execute(select(func.count()).select_from(
-        statement.order_by(None).with_only_columns(study.c.pk).subquery())).scalar_one()
-    return list(rows[:limit]), total - offset - limit
+def _page(conn: Connection, query: SearchQuery, sql: list[Any], rows: Select,
+          limit: int, driver: Condition | None) -> tuple[list[Any], int]:
+    """The page's keys (one more tells whether to count the rest), then their rows."""
+    keys = _keys(query, sql, driver)
+    found = conn.execute(keys.limit(limit + 1).offset(query.offset)).scalars().all()
+    remaining = 0
+    if len(found) > limit:
+        total = conn.execute(select(func.count()).select_from(
+            keys.order_by(None).subquery())).scalar_one()
+        found, remaining = found[:limit], total - query.offset - limit
+    if not found:
+        return [], remaining
+    key = _LEVEL_TABLES[query.level].c.pk
+    result = conn.execute(rows.where(key.in_(found)))
+    names = list(result.keys())
+    by_key = {row[f"{key.table.name}_pk"]: row for row in (dict(zip(names, r, strict=True))
+                                                          for r in result)}
+    return [by_key[k] for k in found if k in by_key], remaining
 
 
 def _filtered_page(conn: Connection, statement: Select, residual: list[Condition],
@@ -159,8 +213,10 @@ def _matching(conn: Connection, statement: Select, residual: list[Condition],
 
 
 def _stream(conn: Connection, statement: Select) -> Iterable[Any]:
-    result = conn.execution_options(yield_per=500).execute(statement).mappings()
+    result = conn.execution_options(yield_per=500).execute(statement)
+    names = list(result.keys())
     try:
-        yield from result
+        for row in result:
+            yield dict(zip(names, row, strict=True))
     finally:
         result.close()

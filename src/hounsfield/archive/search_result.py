@@ -10,6 +10,7 @@ all attributes of the level with includefield=all.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import orjson
@@ -33,6 +34,8 @@ INSTANCE_DEFAULTS = (0x00080016, 0x00080018, 0x00080054, 0x00080056, 0x00080201,
 RETRIEVE_AE_TITLE, INSTANCE_AVAILABILITY, RETRIEVE_URL = 0x00080054, 0x00080056, 0x00081190
 TIMEZONE = 0x00080201
 _COMPUTED = frozenset({RETRIEVE_AE_TITLE, INSTANCE_AVAILABILITY, RETRIEVE_URL})
+_URL_LABELS = {"study_study_instance_uid", "series_series_instance_uid",
+               "instance_sop_instance_uid"}
 
 
 def default_tags(query: SearchQuery) -> list[int]:
@@ -59,6 +62,7 @@ class ResultBuilder:
                               if t not in COLUMNS and t not in _COMPUTED]
         self.plan = [(f"{t:08X}", self._maker(t, ae_title)) for t in tags
                      if t in COLUMNS or t in _COMPUTED]
+        self.labels = {_label(COLUMNS[t]) for t in tags if t in COLUMNS} | _URL_LABELS
 
     @property
     def needs_metadata(self) -> bool:
@@ -90,8 +94,7 @@ class ResultBuilder:
             return lambda row: {"vr": "AE", "Value": [ae_title]}
         if tag == INSTANCE_AVAILABILITY:
             return lambda row: {"vr": "CS", "Value": ["ONLINE"]}
-        column, label = COLUMNS[tag], _label(COLUMNS[tag])
-        return lambda row: column_element(tag, column, row[label])
+        return _column_maker(tag, COLUMNS[tag])
 
     def _retrieve_url(self, row: Any) -> str:
         url = f"{self.base_url}/studies/{row['study_study_instance_uid']}"
@@ -106,17 +109,35 @@ def _label(column: IndexColumn) -> str:
     return f"{column.column.table.name}_{column.column.name}"
 
 
-def column_element(tag: int, column: IndexColumn, value: Any) -> dict[str, Any]:
-    """The JSON attribute of an index column's value (PS3.18 F.2)."""
-    vr = vr_of(tag)
-    if value is None or value == "":
-        return {"vr": vr}
+def _column_maker(tag: int, column: IndexColumn) -> Callable[[Any], dict[str, Any]]:
+    """A function from a row to the JSON attribute of the column's value (PS3.18 F.2);
+    chosen once per attribute, since it runs for every attribute of every match."""
+    label, vr = _label(column), vr_of(tag)
     if column.kind == "int":
-        return {"vr": vr, "Value": [str(value) if vr in ("IS", "DS") else value]}
-    values = str(value).split("\\")
+        as_text = vr in ("IS", "DS")
+        return lambda row: {"vr": vr} if (v := row[label]) is None \
+            else {"vr": vr, "Value": [str(v) if as_text else v]}
     if vr == "PN":
-        return {"vr": vr, "Value": [_person_name(v) for v in values]}
-    return {"vr": vr, "Value": [v or None for v in values]}
+        return lambda row: {"vr": vr, "Value": _person_names(v)} if (v := row[label]) \
+            else {"vr": vr}
+    return lambda row: {"vr": vr, "Value": _texts(v)} if (v := row[label]) else {"vr": vr}
+
+
+def column_element(tag: int, column: IndexColumn, value: Any) -> dict[str, Any]:
+    """The JSON attribute of an index column's value."""
+    return _column_maker(tag, column)({_label(column): value})
+
+
+def _texts(value: str) -> list[str | None]:
+    if "\\" not in value:
+        return [value]
+    return [v or None for v in value.split("\\")]
+
+
+def _person_names(value: str) -> list[dict[str, str] | None]:
+    if "=" not in value and "\\" not in value:
+        return [{"Alphabetic": value}]
+    return [_person_name(v) for v in value.split("\\")]
 
 
 def _person_name(text: str) -> dict[str, str] | None:
