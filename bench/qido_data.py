@@ -293,9 +293,11 @@ def fill_index(engine, archive: Archive, progress=print) -> None:  # noqa: ANN00
         if len(buffers[name]) >= BATCH_ROWS:
             flush()
     flush()
-    with engine.connect() as conn:
-        conn.execute(text("ANALYZE"))
-        conn.commit()
+    # statistics for the planner; on PostgreSQL also the visibility map (what autovacuum
+    # would do soon after a bulk load), so that counts can be answered from indexes
+    statement = "VACUUM ANALYZE" if engine.dialect.name == "postgresql" else "ANALYZE"
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.execute(text(statement))
 
 
 def orthanc_datasets(archive: Archive, studies: int) -> Iterator[bytes]:

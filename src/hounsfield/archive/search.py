@@ -71,7 +71,7 @@ def search(conn: Connection, query: SearchQuery, context: SearchContext) -> Sear
                 context.max_limit)
     if residual:
         statement = _rows(query.level, with_metadata, builder.labels).where(*sql) \
-            .order_by(*_order(query))
+            .order_by(*_order_by(query))
         rows, remaining = _filtered_page(conn, statement, residual, query.offset, limit,
                                          context.base_url)
     else:
@@ -99,13 +99,21 @@ def _source(level: Level, needed: set[Any]) -> Any:
 
 
 def _keys(query: SearchQuery, sql: list[Any], driver: Condition | None) -> Select:
-    """The page's keys only, in order: sorting and skipping touch narrow rows."""
-    order = _order(query)
-    needed = _tables([*sql, *order] if driver is None else sql)
+    """The keys of the matches, in order, with the columns they are ordered by (labelled
+    k, o0, o1, ...): sorting and skipping touch narrow rows only."""
     if driver is not None:
-        return _driven_keys(driver, sql, needed)
+        return _driven_keys(driver, sql, _tables(sql))
+    order = _order(query)
+    needed = _tables([*sql, *(column for column, _ in order)])
     key = _LEVEL_TABLES[query.level].c.pk
-    return select(key).select_from(_source(query.level, needed)).where(*sql).order_by(*order)
+    return _ordered(select(key.label("k")).select_from(_source(query.level, needed))
+                    .where(*sql), order)
+
+
+def _ordered(keys: Select, order: list[tuple[Any, bool]]) -> Select:
+    labelled = [column.label(f"o{i}") for i, (column, _) in enumerate(order)]
+    return keys.add_columns(*labelled).order_by(
+        *(column.desc() if descending else column for column, descending in order))
 
 
 def _tables(clauses: list[Any]) -> set[Any]:
@@ -126,9 +134,9 @@ def _driven_keys(driver: Condition, sql: list[Any], needed: set[Any]) -> Select:
     source = study_modality
     if needed - {study_modality}:
         source = source.join(_source(Level.STUDY, needed), study.c.pk == key)
-    return (select(key).select_from(source)
-            .where(study_modality.c.modality == driver.values[0], *sql)
-            .order_by(key.desc()))
+    return _ordered(select(key.label("k")).select_from(source)
+                    .where(study_modality.c.modality == driver.values[0], *sql),
+                    [(key, True)])
 
 
 def _rows(level: Level, with_metadata: bool, labels: set[str]) -> Select:
@@ -158,37 +166,43 @@ def _scope(query: SearchQuery) -> list[Any]:
     return scope
 
 
-def _order(query: SearchQuery) -> list[Any]:
+def _order(query: SearchQuery) -> list[tuple[Any, bool]]:
+    """(column, descending) pairs: the documented order of each resource."""
     if query.level is Level.STUDY:
-        return [study.c.pk.desc()]
+        return [(study.c.pk, True)]
     if query.level is Level.SERIES:
-        return [series.c.series_number, series.c.pk] if query.study else [series.c.pk.desc()]
+        return [(series.c.series_number, False), (series.c.pk, False)] if query.study \
+            else [(series.c.pk, True)]
     if query.series is not None:
-        return [instance.c.instance_number, instance.c.pk]
+        return [(instance.c.instance_number, False), (instance.c.pk, False)]
     if query.study is not None:
-        return [series.c.series_number, series.c.pk, instance.c.instance_number,
-                instance.c.pk]
-    return [instance.c.pk.desc()]
+        return [(series.c.series_number, False), (series.c.pk, False),
+                (instance.c.instance_number, False), (instance.c.pk, False)]
+    return [(instance.c.pk, True)]
+
+
+def _order_by(query: SearchQuery) -> list[Any]:
+    return [column.desc() if descending else column for column, descending in _order(query)]
 
 
 def _page(conn: Connection, query: SearchQuery, sql: list[Any], rows: Select,
           limit: int, driver: Condition | None) -> tuple[list[Any], int]:
-    """The page's keys (one more tells whether to count the rest), then their rows."""
+    """One statement: the page of keys (one more tells whether to count the rest), joined
+    to the rows of those keys; a second one counts, only when the page is full."""
     keys = _keys(query, sql, driver)
-    found = conn.execute(keys.limit(limit + 1).offset(query.offset)).scalars().all()
-    remaining = 0
-    if len(found) > limit:
-        total = conn.execute(select(func.count()).select_from(
-            keys.order_by(None).subquery())).scalar_one()
-        found, remaining = found[:limit], total - query.offset - limit
-    if not found:
-        return [], remaining
-    key = _LEVEL_TABLES[query.level].c.pk
-    result = conn.execute(rows.where(key.in_(found)))
+    page = keys.limit(limit + 1).offset(query.offset).subquery("page")
+    order = [c for c in page.c if c.name.startswith("o")]
+    descending = [d for _, d in (_order(query) if driver is None else [(None, True)])]
+    statement = rows.join(page, _LEVEL_TABLES[query.level].c.pk == page.c.k).order_by(
+        *(c.desc() if d else c for c, d in zip(order, descending, strict=True)))
+    result = conn.execute(statement)
     names = list(result.keys())
-    by_key = {row[f"{key.table.name}_pk"]: row for row in (dict(zip(names, r, strict=True))
-                                                          for r in result)}
-    return [by_key[k] for k in found if k in by_key], remaining
+    found = [dict(zip(names, row, strict=True)) for row in result]
+    if len(found) <= limit:
+        return found, 0
+    total = conn.execute(select(func.count()).select_from(
+        keys.order_by(None).subquery())).scalar_one()
+    return found[:limit], total - query.offset - limit
 
 
 def _filtered_page(conn: Connection, statement: Select, residual: list[Condition],

@@ -123,11 +123,6 @@ def _column_maker(tag: int, column: IndexColumn) -> Callable[[Any], dict[str, An
     return lambda row: {"vr": vr, "Value": _texts(v)} if (v := row[label]) else {"vr": vr}
 
 
-def column_element(tag: int, column: IndexColumn, value: Any) -> dict[str, Any]:
-    """The JSON attribute of an index column's value."""
-    return _column_maker(tag, column)({_label(column): value})
-
-
 def _texts(value: str) -> list[str | None]:
     if "\\" not in value:
         return [value]

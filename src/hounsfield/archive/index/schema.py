@@ -71,7 +71,9 @@ Index("ux_patient_identity", patient.c.patient_id, patient.c.issuer_of_patient_i
       unique=True, sqlite_where=patient.c.patient_id.isnot(None),
       postgresql_where=patient.c.patient_id.isnot(None))
 Index("ix_patient_name", patient.c.patient_name)
-Index("ix_patient_name_norm", patient.c.patient_name_norm)
+# Indexes used by QIDO-RS end on the primary key: PostgreSQL then answers keys and counts
+# from the index alone (SQLite's indexes hold the rowid anyway).
+Index("ix_patient_name_norm", patient.c.patient_name_norm, patient.c.pk)
 
 study = Table(
     "study", metadata,
@@ -87,11 +89,11 @@ study = Table(
     Column("created_at", Float, nullable=False),
     Column("updated_at", Float, nullable=False),
 )
-Index("ix_study_patient", study.c.patient_fk)
-Index("ix_study_date", study.c.study_date, study.c.study_time)
+Index("ix_study_patient", study.c.patient_fk, study.c.pk)
+Index("ix_study_date", study.c.study_date, study.c.study_time, study.c.pk)
 Index("ix_study_accession", study.c.accession_number)
 Index("ix_study_updated", study.c.updated_at)
-Index("ix_study_referring_norm", study.c.referring_physician_name_norm)
+Index("ix_study_referring_norm", study.c.referring_physician_name_norm, study.c.pk)
 Index("ix_study_study_id", study.c.study_id)
 
 series = Table(

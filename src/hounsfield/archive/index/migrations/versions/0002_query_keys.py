@@ -30,8 +30,13 @@ def upgrade() -> None:
     op.add_column('study', sa.Column('specific_character_set', sa.String(64), nullable=True))
     op.add_column('study', sa.Column('timezone_offset_from_utc', sa.String(64), nullable=True))
     op.add_column('instance', sa.Column('bits_allocated', sa.Integer(), nullable=True))
-    op.create_index('ix_patient_name_norm', 'patient', ['patient_name_norm'])
-    op.create_index('ix_study_referring_norm', 'study', ['referring_physician_name_norm'])
+    op.create_index('ix_patient_name_norm', 'patient', ['patient_name_norm', 'pk'])
+    op.create_index('ix_study_referring_norm', 'study', ['referring_physician_name_norm', 'pk'])
+    # ending on the primary key lets PostgreSQL answer keys and counts from the index
+    op.drop_index('ix_study_patient', table_name='study')
+    op.create_index('ix_study_patient', 'study', ['patient_fk', 'pk'])
+    op.drop_index('ix_study_date', table_name='study')
+    op.create_index('ix_study_date', 'study', ['study_date', 'study_time', 'pk'])
     op.create_index('ix_study_study_id', 'study', ['study_id'])
     op.create_table('study_modality',
     sa.Column('modality', sa.String(16), nullable=False),
@@ -119,6 +124,10 @@ def downgrade() -> None:
     op.drop_table('query_attribute')
     op.drop_table('study_modality')
     op.drop_index('ix_study_study_id', table_name='study')
+    op.drop_index('ix_study_date', table_name='study')
+    op.create_index('ix_study_date', 'study', ['study_date', 'study_time'])
+    op.drop_index('ix_study_patient', table_name='study')
+    op.create_index('ix_study_patient', 'study', ['patient_fk'])
     op.drop_index('ix_study_referring_norm', table_name='study')
     op.drop_index('ix_patient_name_norm', table_name='patient')
     op.drop_column('instance', 'bits_allocated')
