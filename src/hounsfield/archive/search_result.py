@@ -11,6 +11,7 @@ all attributes of the level with includefield=all.
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import lru_cache
 from typing import Any
 
 import orjson
@@ -143,4 +144,9 @@ def _person_name(text: str) -> dict[str, str] | None:
 def _level_attributes(model: dict[str, Any], level: Level) -> dict[str, Any]:
     """includefield=all: the stored attributes of the query level (bulk data left out)."""
     return {key: element for key, element in model.items()
-            if level_of(int(key, 16)) is level and "BulkDataURI" not in element}
+            if _key_level(key) is level and "BulkDataURI" not in element}
+
+
+@lru_cache(maxsize=8192)
+def _key_level(key: str) -> Level:
+    return level_of(int(key, 16))
