@@ -22,7 +22,12 @@ from dataclasses import dataclass, field
 
 import orjson
 
-FAMILY = ("SMITH JOHNSON WILLIAMS BROWN JONES GARCIA MILLER DAVIS RODRIGUEZ MARTINEZ "
+
+def _words(text: str) -> tuple[str, ...]:
+    return tuple(text.split())
+
+
+FAMILY = _words("SMITH JOHNSON WILLIAMS BROWN JONES GARCIA MILLER DAVIS RODRIGUEZ MARTINEZ "
           "HERNANDEZ LOPEZ GONZALEZ WILSON ANDERSON THOMAS TAYLOR MOORE JACKSON MARTIN LEE "
           "PEREZ THOMPSON WHITE HARRIS SANCHEZ CLARK RAMIREZ LEWIS ROBINSON WALKER YOUNG "
           "ALLEN KING WRIGHT SCOTT TORRES NGUYEN HILL FLORES GREEN ADAMS NELSON BAKER HALL "
@@ -31,13 +36,13 @@ FAMILY = ("SMITH JOHNSON WILLIAMS BROWN JONES GARCIA MILLER DAVIS RODRIGUEZ MART
           "RUSSO FERRARI ESPOSITO BIANCHI ROMANO COLOMBO JANSEN DEVRIES BAKKER VISSER "
           "NOWAK KOWALSKI WOJCIK KOWALCZYK IVANOV SMIRNOV KUZNETSOV POPOV SILVA SANTOS "
           "OLIVEIRA SOUZA PEREIRA COSTA TANAKA SUZUKI WATANABE KIM PARK CHOI WANG LI ZHANG "
-          "LIU CHEN YANG HUANG ZHAO").split()
-GIVEN = ("JAMES MARY JOHN PATRICIA ROBERT JENNIFER MICHAEL LINDA WILLIAM ELIZABETH DAVID "
+          "LIU CHEN YANG HUANG ZHAO")
+GIVEN = _words("JAMES MARY JOHN PATRICIA ROBERT JENNIFER MICHAEL LINDA WILLIAM ELIZABETH DAVID "
          "BARBARA RICHARD SUSAN JOSEPH JESSICA THOMAS SARAH CHARLES KAREN DANIEL NANCY "
          "MATTHEW LISA ANTHONY BETTY MARK MARGARET PAUL SANDRA STEVEN ASHLEY ANDREW KIMBERLY "
          "JOSHUA EMILY KEVIN DONNA BRIAN MICHELLE GEORGE CAROL ANNA LUCAS EMMA NOAH SOPHIE "
          "LEON MIA ELIAS HANNAH FELIX LEA MAXIMILIAN MARIE PAUL LAURA JULIA MARCO GIULIA "
-         "PIERRE CAMILLE HUGO CHLOE YUKI HARU MINJUN SEOYEON WEI FANG").split()
+         "PIERRE CAMILLE HUGO CHLOE YUKI HARU MINJUN SEOYEON WEI FANG")
 MODALITIES = {  # weight, (series min, max), (instances per series min, max)
     "CT": (30, (2, 4), (3, 12)), "MR": (18, (3, 6), (2, 6)), "CR": (14, (1, 2), (1, 1)),
     "DX": (12, (1, 2), (1, 1)), "US": (10, (1, 1), (3, 10)), "MG": (6, (4, 4), (1, 1)),
@@ -208,7 +213,7 @@ def rows(archive: Archive, now: float) -> Iterator[tuple[str, dict]]:
     """(table name, row) in an order the foreign keys accept."""
     for p in archive.patients:
         yield "patient", {"pk": p.pk, "patient_id": p.patient_id, "issuer_of_patient_id": "",
-                          "patient_name": p.name, "patient_name_norm": p.name.upper(),
+                          "patient_name": p.name,
                           "patient_birth_date": p.birth_date, "patient_sex": p.sex,
                           "created_at": now}
     series_pk = instance_pk = 0
@@ -230,6 +235,7 @@ def _study_row(study: StudyPlan, now: float) -> dict:
             "study_date": study.date, "study_time": study.time,
             "accession_number": study.accession, "referring_physician_name": study.referring,
             "referring_physician_name_norm": study.referring.upper(),
+            "patient_name_norm": study.patient.name.upper(),
             "study_description": study.description, "study_id": f"S{study.pk}",
             "modalities_in_study": "\\".join(sorted({s.modality for s in study.series})),
             "sop_classes_in_study": "\\".join(sorted({SOP_CLASSES[s.modality]

@@ -292,10 +292,10 @@ def test_extra_query_attributes_are_indexed_at_store_and_by_reindex(corpus: Arch
 
 
 def test_reindex_fills_columns_from_metadata(corpus: Archive) -> None:
-    from hounsfield.archive.index.schema import patient
+    from hounsfield.archive.index.schema import study
 
     with corpus.engine.begin() as conn:
-        conn.execute(patient.update().values(patient_name_norm=None))
+        conn.execute(study.update().values(patient_name_norm=None))
     assert studies(corpus, {"PatientName": "zeta*"}) == set()
     corpus.reindex()
     assert studies(corpus, {"PatientName": "zeta*"}) == {C}

@@ -23,7 +23,6 @@ PATIENT_COLUMNS = {
     "patient_id": ("PatientID", "str"),
     "issuer_of_patient_id": ("IssuerOfPatientID", "str"),
     "patient_name": ("PatientName", "str"),
-    "patient_name_norm": ("PatientName", "name"),
     "patient_birth_date": ("PatientBirthDate", "str"),
     "patient_sex": ("PatientSex", "str"),
 }
@@ -35,6 +34,8 @@ STUDY_COLUMNS = {
     "study_description": ("StudyDescription", "str"),
     "study_id": ("StudyID", "str"),
     "referring_physician_name_norm": ("ReferringPhysicianName", "name"),
+    # the patient's name once more, per study: name searches need no join to patient
+    "patient_name_norm": ("PatientName", "name"),
     "specific_character_set": ("SpecificCharacterSet", "str"),
     "timezone_offset_from_utc": ("TimezoneOffsetFromUTC", "str"),
 }

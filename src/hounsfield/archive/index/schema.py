@@ -73,7 +73,6 @@ Index("ux_patient_identity", patient.c.patient_id, patient.c.issuer_of_patient_i
 Index("ix_patient_name", patient.c.patient_name)
 # Indexes used by QIDO-RS end on the primary key: PostgreSQL then answers keys and counts
 # from the index alone (SQLite's indexes hold the rowid anyway).
-Index("ix_patient_name_norm", patient.c.patient_name_norm, patient.c.pk)
 
 study = Table(
     "study", metadata,
@@ -94,6 +93,7 @@ Index("ix_study_date", study.c.study_date, study.c.study_time, study.c.pk)
 Index("ix_study_accession", study.c.accession_number)
 Index("ix_study_updated", study.c.updated_at)
 Index("ix_study_referring_norm", study.c.referring_physician_name_norm, study.c.pk)
+Index("ix_study_patient_name_norm", study.c.patient_name_norm, study.c.pk)
 Index("ix_study_study_id", study.c.study_id)
 
 series = Table(

@@ -60,6 +60,9 @@ COLUMNS: dict[int, IndexColumn] = {
     0x00080018: _plain(Level.INSTANCE, instance.c.sop_instance_uid),
     0x00080016: _plain(Level.INSTANCE, instance.c.sop_class_uid),
     0x00280008: _plain(Level.INSTANCE, instance.c.number_of_frames, "int"),
+    # Patient's Name is returned from patient, matched on the study's copy (no join)
+    0x00100010: IndexColumn(Level.STUDY, patient.c.patient_name, study.c.patient_name_norm,
+                            "str"),
 }
 # Match keys on these need more than a column comparison (see search_sql).
 MODALITIES_IN_STUDY = 0x00080061

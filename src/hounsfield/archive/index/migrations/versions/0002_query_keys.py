@@ -25,12 +25,12 @@ def _text(length):
 
 
 def upgrade() -> None:
-    op.add_column('patient', sa.Column('patient_name_norm', _text(324), nullable=True))
     op.add_column('study', sa.Column('referring_physician_name_norm', _text(324), nullable=True))
     op.add_column('study', sa.Column('specific_character_set', sa.String(64), nullable=True))
     op.add_column('study', sa.Column('timezone_offset_from_utc', sa.String(64), nullable=True))
+    op.add_column('study', sa.Column('patient_name_norm', _text(324), nullable=True))
     op.add_column('instance', sa.Column('bits_allocated', sa.Integer(), nullable=True))
-    op.create_index('ix_patient_name_norm', 'patient', ['patient_name_norm', 'pk'])
+    op.create_index('ix_study_patient_name_norm', 'study', ['patient_name_norm', 'pk'])
     op.create_index('ix_study_referring_norm', 'study', ['referring_physician_name_norm', 'pk'])
     # ending on the primary key lets PostgreSQL answer keys and counts from the index
     op.drop_index('ix_study_patient', table_name='study')
@@ -64,13 +64,14 @@ def _fill_names() -> None:
     from hounsfield.dicom.matching import normalized_name
 
     bind = op.get_bind()
-    for table, source, target in (('patient', 'patient_name', 'patient_name_norm'),
-                                  ('study', 'referring_physician_name',
-                                   'referring_physician_name_norm')):
-        rows = bind.execute(sa.text(f'SELECT pk, {source} FROM {table} '
+    for source, target in (('patient.patient_name', 'patient_name_norm'),
+                           ('study.referring_physician_name',
+                            'referring_physician_name_norm')):
+        rows = bind.execute(sa.text(f'SELECT study.pk, {source} FROM study JOIN patient ON '
+                                    f'patient.pk = study.patient_fk '
                                     f'WHERE {source} IS NOT NULL')).all()
         for pk, name in rows:
-            bind.execute(sa.text(f'UPDATE {table} SET {target} = :v WHERE pk = :pk'),
+            bind.execute(sa.text(f'UPDATE study SET {target} = :v WHERE pk = :pk'),
                          {'v': normalized_name(name), 'pk': pk})
 
 
@@ -129,9 +130,9 @@ def downgrade() -> None:
     op.drop_index('ix_study_patient', table_name='study')
     op.create_index('ix_study_patient', 'study', ['patient_fk'])
     op.drop_index('ix_study_referring_norm', table_name='study')
-    op.drop_index('ix_patient_name_norm', table_name='patient')
+    op.drop_index('ix_study_patient_name_norm', table_name='study')
     op.drop_column('instance', 'bits_allocated')
     op.drop_column('study', 'timezone_offset_from_utc')
     op.drop_column('study', 'specific_character_set')
     op.drop_column('study', 'referring_physician_name_norm')
-    op.drop_column('patient', 'patient_name_norm')
+    op.drop_column('study', 'patient_name_norm')
