@@ -32,7 +32,7 @@ from hounsfield.archive.index.engine import WRITE, create_index_engine
 from hounsfield.archive.index.group_commit import GroupCommitter
 from hounsfield.archive.instance_file import describe_file
 from hounsfield.archive.record import Disposition, InstanceRecord, StoreOutcome
-from hounsfield.archive.search import SearchContext, SearchResult, search
+from hounsfield.archive.search import CountCache, SearchContext, SearchResult, search
 from hounsfield.config import Settings
 from hounsfield.dicom import status
 from hounsfield.dicom.indexable import extra_paths
@@ -51,6 +51,7 @@ class Archive:
         self._committer = GroupCommitter(self._transaction)
         self._process_lock = _sqlite_writer_lock(engine)
         self._extra = extra_paths(settings.extra_query_attributes)
+        self._counts = CountCache()
 
     @classmethod
     def open(cls, settings: Settings, *, migrate_schema: bool = True) -> Archive:
@@ -157,7 +158,7 @@ class Archive:
     def search(self, query: SearchQuery, base_url: str, ae_title: str) -> SearchResult:
         """Run a QIDO-RS search; `base_url` is the DICOMweb root URLs in results start with."""
         context = SearchContext(base_url, ae_title, self.settings.qido_max_limit,
-                                frozenset(p.tag for p in self._extra))
+                                frozenset(p.tag for p in self._extra), self._counts)
         return self._read(lambda conn: search(conn, query, context))
 
     def reindex(self) -> int:

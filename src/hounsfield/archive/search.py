@@ -14,6 +14,9 @@ Instance Number, then by arrival.
 
 from __future__ import annotations
 
+import threading
+import time
+from collections import OrderedDict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -55,6 +58,32 @@ class SearchContext:
     ae_title: str
     max_limit: int
     extra: frozenset[int]  # tags of the extra query attributes
+    counts: CountCache | None = None
+
+
+class CountCache:
+    """Numbers of matches, kept a few seconds per query (whatever its page): paging
+    through a large result counts its matches once, not on every page. The number of
+    remaining results in the Warning may be that much behind new stores."""
+
+    def __init__(self, seconds: float = 10.0, size: int = 256):
+        self.seconds, self.size = seconds, size
+        self._entries: OrderedDict[Any, tuple[float, int]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: Any) -> int | None:
+        with self._lock:
+            entry = self._entries.get(key)
+            if entry is None or entry[0] < time.monotonic():
+                return None
+            return entry[1]
+
+    def put(self, key: Any, total: int) -> None:
+        with self._lock:
+            self._entries[key] = (time.monotonic() + self.seconds, total)
+            self._entries.move_to_end(key)
+            while len(self._entries) > self.size:
+                self._entries.popitem(last=False)
 
 
 def search(conn: Connection, query: SearchQuery, context: SearchContext) -> SearchResult:
@@ -77,6 +106,9 @@ def search(conn: Connection, query: SearchQuery, context: SearchContext) -> Sear
     else:
         rows, remaining = _page(conn, query, sql, _rows(query.level, with_metadata,
                                                         builder.labels), limit, driver)
+        if remaining < 0:  # the page was full: count the matches
+            remaining = _count(conn, query, _keys(query, sql, driver), context.counts) \
+                - query.offset - limit
     datasets = [builder.dataset(row) for row in rows]
     return SearchResult(datasets, remaining, list(query.warnings))
 
@@ -187,8 +219,8 @@ def _order_by(query: SearchQuery) -> list[Any]:
 
 def _page(conn: Connection, query: SearchQuery, sql: list[Any], rows: Select,
           limit: int, driver: Condition | None) -> tuple[list[Any], int]:
-    """One statement: the page of keys (one more tells whether to count the rest), joined
-    to the rows of those keys; a second one counts, only when the page is full."""
+    """One statement: the page of keys, one more than asked (then the remaining count is
+    -1: the caller counts), joined to the rows of those keys."""
     keys = _keys(query, sql, driver)
     page = keys.limit(limit + 1).offset(query.offset).subquery("page")
     order = [c for c in page.c if c.name.startswith("o")]
@@ -198,11 +230,19 @@ def _page(conn: Connection, query: SearchQuery, sql: list[Any], rows: Select,
     result = conn.execute(statement)
     names = list(result.keys())
     found = [dict(zip(names, row, strict=True)) for row in result]
-    if len(found) <= limit:
-        return found, 0
-    total = conn.execute(select(func.count()).select_from(
-        keys.order_by(None).subquery())).scalar_one()
-    return found[:limit], total - query.offset - limit
+    return (found, 0) if len(found) <= limit else (found[:limit], -1)
+
+
+def _count(conn: Connection, query: SearchQuery, keys: Select,
+           counts: CountCache | None) -> int:
+    key = (query.level, query.study, query.series, query.conditions)
+    total = counts.get(key) if counts is not None else None
+    if total is None:
+        total = conn.execute(select(func.count()).select_from(
+            keys.order_by(None).subquery())).scalar_one()
+        if counts is not None:
+            counts.put(key, total)
+    return total
 
 
 def _filtered_page(conn: Connection, statement: Select, residual: list[Condition],
