@@ -27,12 +27,13 @@ from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from hounsfield.archive import extra_index
 from hounsfield.archive.blobs.base import BlobStore, blob_key
 from hounsfield.archive.blobs.filesystem import FilesystemBlobStore
+from hounsfield.archive.count_cache import CountCache
 from hounsfield.archive.index import migrate, writer
 from hounsfield.archive.index.engine import WRITE, create_index_engine
 from hounsfield.archive.index.group_commit import GroupCommitter
 from hounsfield.archive.instance_file import describe_file
 from hounsfield.archive.record import Disposition, InstanceRecord, StoreOutcome
-from hounsfield.archive.search import CountCache, SearchContext, SearchResult, search
+from hounsfield.archive.search import SearchContext, SearchResult, search
 from hounsfield.config import Settings
 from hounsfield.dicom import status
 from hounsfield.dicom.indexable import extra_paths

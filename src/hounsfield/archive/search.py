@@ -14,9 +14,6 @@ Instance Number, then by arrival.
 
 from __future__ import annotations
 
-import threading
-import time
-from collections import OrderedDict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -25,6 +22,7 @@ import orjson
 from sqlalchemy import Connection, Select, func, select
 from sqlalchemy.sql.util import find_tables
 
+from hounsfield.archive.count_cache import CountCache
 from hounsfield.archive.index.schema import instance, patient, series, study, study_modality
 from hounsfield.archive.index.search_columns import MODALITIES_IN_STUDY
 from hounsfield.archive.index.search_sql import Where
@@ -59,31 +57,6 @@ class SearchContext:
     max_limit: int
     extra: frozenset[int]  # tags of the extra query attributes
     counts: CountCache | None = None
-
-
-class CountCache:
-    """Numbers of matches, kept a few seconds per query (whatever its page): paging
-    through a large result counts its matches once, not on every page. The number of
-    remaining results in the Warning may be that much behind new stores."""
-
-    def __init__(self, seconds: float = 10.0, size: int = 256):
-        self.seconds, self.size = seconds, size
-        self._entries: OrderedDict[Any, tuple[float, int]] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def get(self, key: Any) -> int | None:
-        with self._lock:
-            entry = self._entries.get(key)
-            if entry is None or entry[0] < time.monotonic():
-                return None
-            return entry[1]
-
-    def put(self, key: Any, total: int) -> None:
-        with self._lock:
-            self._entries[key] = (time.monotonic() + self.seconds, total)
-            self._entries.move_to_end(key)
-            while len(self._entries) > self.size:
-                self._entries.popitem(last=False)
 
 
 def search(conn: Connection, query: SearchQuery, context: SearchContext) -> SearchResult:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 
-from hounsfield.archive.search import CountCache
+from hounsfield.archive.count_cache import CountCache
 
 
 def test_a_count_is_reused_until_it_expires() -> None:
