@@ -248,10 +248,25 @@ def test_configured_maximum_limits_every_answer(make_client, stored: Archive) ->
     assert "There are 4 additional results" in response.headers["warning"]
 
 
+@pytest.mark.parametrize("query", [
+    "NumberOfStudyRelatedSeries=99999999999999999999",
+    "NumberOfStudyRelatedSeries=-99999999999999999999",
+    "SeriesNumber=99999999999999999999", "InstanceNumber=-1", "Rows=3",
+    "offset=999999999&limit=999999999", "PatientName=%F0%9F%98%80*",
+    "StudyDescription=%ED%A0%80", "00091010=x", "00090010=ACME",
+    "OtherPatientIDsSequence.PatientID=x*",
+])
+def test_extreme_but_valid_keys_match_nothing(client: TestClient, stored: Archive,
+                                               query: str) -> None:
+    response = client.get(RS + "/instances?" + query)
+    assert response.status_code == 204, response.text
+
+
 _ALPHABET = ["PatientName", "StudyDate", "0020000D", "includefield", "limit", "offset",
              "fuzzymatching", "=", "&", "*", "?", "-", ",", "\\", "%", "%00", "%ZZ", "%C3%28",
              ".", "'", '"', ";", "1", "2.25", "all", "true", " ", "+", "^", "_", "[", "é",
-             "SELECT", "ModalitiesInStudy", "00400275.00401001", "\x7f"]
+             "SELECT", "ModalitiesInStudy", "00400275.00401001", "\x7f", "SeriesNumber",
+             "99999999999999999999", "NumberOfStudyRelatedSeries", "1e400", "00091010"]
 
 
 def test_no_query_string_makes_a_500(client: TestClient, stored: Archive) -> None:

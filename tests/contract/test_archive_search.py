@@ -313,3 +313,17 @@ def test_study_modalities_follow_replaced_instances(archive: Archive) -> None:
     assert studies(replacing, {"ModalitiesInStudy": "US"}) == {B}
     with archive.engine.connect() as conn:
         assert conn.execute(select(study_modality.c.modality)).scalars().all() == ["US"]
+
+
+@pytest.mark.parametrize("params", [
+    {"SeriesNumber": "99999999999999999999"}, {"NumberOfStudyRelatedSeries": "-1"},
+    {"PatientName": "\ufffd*"}, {"PatientID": "x" * 1024},
+    {"AccessionNumber": "%_[]*?"}, {"StudyDate": "19000101-29991231"},
+    {"AcquisitionDateTime": "2022+0100-"}, {"00091010": "x"}, {"00090010": "ACME"},
+    {"PatientName": "^^^", "fuzzymatching": "true"}, {"ModalitiesInStudy": "C?"},
+    {"SOPClassesInStudy": "1.2.3"}, {"limit": "0"}, {"offset": "999999999"},
+])
+def test_odd_but_valid_keys_never_fail(shared: Archive, params: dict) -> None:
+    for level in Level:
+        result = search(shared, level, params)
+        assert isinstance(result.datasets, list)

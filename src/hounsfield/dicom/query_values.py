@@ -47,6 +47,8 @@ def parse_value(path: AttributePath, text: str) -> ParsedValue:
         raise BadRequestError(f"{path}: value longer than {MAX_VALUE_LENGTH} characters")
     if "\x00" in text:
         raise BadRequestError(f"{path}: value holds a NUL character")
+    if not text.isascii() and not _is_unicode(text):
+        raise BadRequestError(f"{path}: value is not valid Unicode text")
     vr = path.vr
     if text in ("", "*"):
         return UNIVERSAL
@@ -56,6 +58,14 @@ def parse_value(path: AttributePath, text: str) -> ParsedValue:
     if vr in _NOT_MATCHABLE:
         raise BadRequestError(f"{path} has VR {vr}: binary values cannot be matched")
     return _PARSERS.get(vr, _text)(path, text)
+
+
+def _is_unicode(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:  # lone surrogates
+        return False
+    return True
 
 
 def _uids(path: AttributePath, text: str) -> ParsedValue:
@@ -77,7 +87,7 @@ def _date_time(path: AttributePath, text: str) -> ParsedValue:
         raise BadRequestError(f"{path}: {text[:80]!r} is not a {path.vr} value or range "
                               f"({shape}, {shape}-{shape}, -{shape} or {shape}-)")
     for value in (low, high):
-        if value and not _plausible(value, path.vr):
+        if value and not _plausible(_TIMEZONE.sub("", value), path.vr):
             raise BadRequestError(f"{path}: {value!r} is not a valid {path.vr} value "
                                   "(month, day, hour, minute or second out of range)")
     if not dash:

@@ -124,6 +124,7 @@ def test_ranges(name: str, value: str, low: str | None, high: str | None) -> Non
     ("PixelData", "AAAA", "binary values cannot be matched"),
     ("RequestAttributesSequence", "x", "is a sequence"),
     ("PatientID", "A\x00B", "NUL"),
+    ("PatientID", "A\ud800", "not valid Unicode"),
     ("PatientID", "x" * 1025, "longer than 1024"),
 ])
 def test_malformed_values_name_the_key(name: str, value: str, named: str) -> None:

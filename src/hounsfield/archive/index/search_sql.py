@@ -111,9 +111,13 @@ class Where:
 def _keys(c: Condition, kind: str) -> list[Any]:
     if c.vr == "PN":
         return [normalized_name(v) for v in c.values]
-    if kind == "int":
-        return [int(float(v)) for v in c.values if float(v).is_integer()] or [None]
+    if kind == "int":  # no stored count or number is beyond 64 bits: such keys match none
+        numbers = [int(float(v)) for v in c.values if float(v).is_integer()]
+        return [n for n in numbers if -_INT64 <= n < _INT64] or [None]
     return list(c.values)
+
+
+_INT64 = 1 << 63
 
 
 def _range(column: Any, low: str | None, high: str | None) -> ColumnElement[bool]:
