@@ -7,20 +7,17 @@ PostgreSQL variants skip with a message saying so. Each test gets a schema of it
 
 from __future__ import annotations
 
-import os
-import uuid
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
+from helpers.postgres import postgres_schema_url
 
 from hounsfield.archive.archive import Archive
 from hounsfield.config import Settings, load_settings
 
 warnings.filterwarnings("ignore", module="pydicom")
-POSTGRES_URL = os.environ.get("HOUNSFIELD_TEST_POSTGRES_URL", "")
 
 
 @pytest.fixture
@@ -29,30 +26,13 @@ def settings(tmp_path: Path) -> Settings:
                                     "recovery_grace_seconds": 0}, environ={})
 
 
-def _postgres_schema_url() -> Iterator[str]:
-    if not POSTGRES_URL:
-        pytest.skip("PostgreSQL tests need HOUNSFIELD_TEST_POSTGRES_URL "
-                    "(e.g. postgresql+psycopg://postgres@127.0.0.1:5432/test); .ci/run sets it")
-    schema = f"t_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f"CREATE SCHEMA {schema}"))
-    sep = "&" if "?" in POSTGRES_URL else "?"
-    try:
-        yield f"{POSTGRES_URL}{sep}options=-csearch_path%3D{schema}"
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
-        admin.dispose()
-
-
 @pytest.fixture(params=["sqlite", "postgresql"])
 def index_settings(request: pytest.FixtureRequest, settings: Settings) -> Iterator[Settings]:
     """Settings on SQLite, then on PostgreSQL: the contract suites run on both."""
     if request.param == "sqlite":
         yield settings
         return
-    for url in _postgres_schema_url():
+    for url in postgres_schema_url():
         yield load_settings(overrides={"data_dir": settings.data_dir, "database_url": url,
                                        "recovery_grace_seconds": 0}, environ={})
 

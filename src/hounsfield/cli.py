@@ -1,4 +1,4 @@
-"""The `hounsfield` command: `serve` and `import`."""
+"""The `hounsfield` command: `serve`, `import` and `reindex`."""
 
 from __future__ import annotations
 
@@ -48,7 +48,11 @@ def _parser() -> argparse.ArgumentParser:
     importer.add_argument("--jobs", type=int, default=os.cpu_count() or 1,
                           help="parallel processes (default: one per core)")
     importer.set_defaults(run=_import)
-    for command in (serve, importer):
+    reindex = commands.add_parser(
+        "reindex", help="recompute the query index (columns and extra_query_attributes) "
+                        "from the stored metadata")
+    reindex.set_defaults(run=_reindex)
+    for command in (serve, importer, reindex):
         command.add_argument("--data", type=Path, help="data folder (default ./hounsfield-data)")
         command.add_argument("--config", type=Path, help="TOML settings file")
     return parser
@@ -105,6 +109,19 @@ def _import(settings: Settings, args: argparse.Namespace) -> int:
     from hounsfield.importer import import_paths
 
     return import_paths(settings, args.paths, jobs=max(1, args.jobs))
+
+
+def _reindex(settings: Settings, args: argparse.Namespace) -> int:
+    from hounsfield.archive.archive import Archive
+
+    archive = Archive.open(settings)
+    try:
+        count = archive.reindex()
+    finally:
+        archive.close()
+    print(f"re-indexed {count} instances"
+          f" ({len(settings.extra_query_attributes)} extra query attributes)")
+    return 0
 
 
 if __name__ == "__main__":

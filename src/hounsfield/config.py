@@ -44,6 +44,9 @@ class Settings:
     recovery_grace_seconds: float = 300.0
     store_threads: int = field(default_factory=lambda: max(4, (os.cpu_count() or 1) * 2))
     describe_processes: int = 0  # 0: received files are parsed in the worker itself
+    qido_max_limit: int = 1000  # most matches one QIDO-RS response holds
+    public_base_url: str = ""  # e.g. https://pacs.example.org: URLs in responses start so
+    extra_query_attributes: tuple[str, ...] = ()  # keywords/tags indexed for QIDO-RS
 
     @property
     def index_url(self) -> str:
@@ -130,5 +133,19 @@ def _check(s: Settings) -> None:
         problems.append("describe_processes must not be negative")
     if s.bulk_data_threshold < 0 or s.recovery_grace_seconds < 0:
         problems.append("bulk_data_threshold and recovery_grace_seconds must not be negative")
+    if s.qido_max_limit < 1:
+        problems.append("qido_max_limit must be at least 1")
+    if s.public_base_url and not re.fullmatch(r"https?://[^/?#\s]+(/[^?#\s]*[^/?#\s])?",
+                                              s.public_base_url):
+        problems.append(f"public_base_url {s.public_base_url!r} must be an http(s) URL "
+                        "without a trailing slash, query or fragment")
+    problems += _extra_attribute_problems(s.extra_query_attributes)
     if problems:
         raise ConfigError("invalid settings: " + "; ".join(problems))
+
+
+def _extra_attribute_problems(names: tuple[str, ...]) -> list[str]:
+    from hounsfield.dicom.indexable import indexable_problem
+
+    return [f"extra_query_attributes: {problem}" for name in names
+            if (problem := indexable_problem(name))]

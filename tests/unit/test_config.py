@@ -27,6 +27,14 @@ def test_file_then_environment_then_overrides(tmp_path: Path) -> None:
     ({"duplicate_policy": "keep"}, "duplicate_policy"), ({"context_path": "x y"}, "context_path"),
     ({"ae_titles": ["BAD\\AE"]}, "AE title"), ({"ae_titles": []}, "ae_titles"),
     ({"workers": 0}, "workers"), ({"describe_processes": -1}, "describe_processes"),
+    ({"qido_max_limit": 0}, "qido_max_limit"),
+    ({"public_base_url": "ftp://x"}, "public_base_url"),
+    ({"public_base_url": "https://x/"}, "public_base_url"),
+    ({"extra_query_attributes": ["Nope"]}, "unknown attribute keyword 'Nope'"),
+    ({"extra_query_attributes": ["PatientName"]}, "PatientName is indexed already"),
+    ({"extra_query_attributes": ["PixelData"]}, "VR OB cannot be indexed"),
+    ({"extra_query_attributes": ["RequestAttributesSequence.RequestedProcedureID"]},
+     "only attributes at the top level"),
 ])
 def test_bad_values_name_the_setting(values, message) -> None:
     with pytest.raises(ConfigError, match=message):
@@ -38,3 +46,11 @@ def test_bad_toml_is_reported(tmp_path: Path) -> None:
     config.write_text("port = = 1")
     with pytest.raises(ConfigError, match="not valid TOML"):
         load_settings(config, environ={})
+
+
+def test_qido_settings() -> None:
+    s = load_settings(environ={"HOUNSFIELD_QIDO_MAX_LIMIT": "50",
+                               "HOUNSFIELD_PUBLIC_BASE_URL": "https://pacs.example.org/x",
+                               "HOUNSFIELD_EXTRA_QUERY_ATTRIBUTES": "OperatorsName, 00101010"})
+    assert (s.qido_max_limit, s.public_base_url) == (50, "https://pacs.example.org/x")
+    assert s.extra_query_attributes == ("OperatorsName", "00101010")

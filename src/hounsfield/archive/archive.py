@@ -24,15 +24,20 @@ from typing import TypeVar
 from sqlalchemy import Connection, Engine, text
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
+from hounsfield.archive import extra_index
 from hounsfield.archive.blobs.base import BlobStore, blob_key
 from hounsfield.archive.blobs.filesystem import FilesystemBlobStore
+from hounsfield.archive.count_cache import CountCache
 from hounsfield.archive.describer import Describer
 from hounsfield.archive.index import migrate, writer
 from hounsfield.archive.index.engine import WRITE, create_index_engine
 from hounsfield.archive.index.group_commit import GroupCommitter
 from hounsfield.archive.record import Disposition, InstanceRecord, StoreOutcome
+from hounsfield.archive.search import SearchContext, SearchResult, search
 from hounsfield.config import Settings
 from hounsfield.dicom import status
+from hounsfield.dicom.indexable import extra_paths
+from hounsfield.dicom.query import SearchQuery
 from hounsfield.errors import InstanceRejectedError, StorageUnavailableError
 
 log = logging.getLogger(__name__)
@@ -47,6 +52,8 @@ class Archive:
         self._describer = Describer(settings.describe_processes, settings.bulk_data_threshold)
         self._committer = GroupCommitter(self._transaction)
         self._process_lock = _sqlite_writer_lock(engine)
+        self._extra = extra_paths(settings.extra_query_attributes)
+        self._counts = CountCache()
 
     @classmethod
     def open(cls, settings: Settings, *, migrate_schema: bool = True) -> Archive:
@@ -126,6 +133,8 @@ class Archive:
             if existing is not None:
                 writer.delete_instance(conn, existing["pk"])
         writer.insert_instance(conn, record, key)
+        if self._extra:
+            extra_index.index_instance(conn, record, self._extra)
 
     def _after_race(self, record: InstanceRecord) -> StoreOutcome:
         """Another store of the same SOP Instance UID committed first."""
@@ -145,6 +154,19 @@ class Archive:
             self.blobs.settle(key)
         except (StorageUnavailableError, OSError):
             log.exception("could not clean up blob %s; recovery will", key)
+
+    # -- searching (QIDO-RS) --------------------------------------------------------------
+
+    def search(self, query: SearchQuery, base_url: str, ae_title: str) -> SearchResult:
+        """Run a QIDO-RS search; `base_url` is the DICOMweb root URLs in results start with."""
+        context = SearchContext(base_url, ae_title, self.settings.qido_max_limit,
+                                frozenset(p.tag for p in self._extra), self._counts)
+        return self._read(lambda conn: search(conn, query, context))
+
+    def reindex(self) -> int:
+        """Recompute indexed columns and extra query attributes from stored metadata."""
+        with _index_errors():
+            return extra_index.reindex(self.engine, self._extra)
 
     # -- recovery and health -----------------------------------------------------------
 

@@ -13,10 +13,12 @@ from pydicom.datadict import tag_for_keyword
 from pydicom.dataset import Dataset
 
 from hounsfield.dicom import status
+from hounsfield.dicom.matching import normalized_name
 from hounsfield.dicom.uid import is_valid_uid
 from hounsfield.errors import InstanceRejectedError
 
-# column name -> (keyword, kind); kind "str" keeps the text, "int" parses IS/US values
+# column name -> (keyword, kind); kind "str" keeps the text, "int" parses IS/US values,
+# "name" keeps the matching form of a person name (upper case, see dicom.matching)
 PATIENT_COLUMNS = {
     "patient_id": ("PatientID", "str"),
     "issuer_of_patient_id": ("IssuerOfPatientID", "str"),
@@ -31,6 +33,11 @@ STUDY_COLUMNS = {
     "referring_physician_name": ("ReferringPhysicianName", "str"),
     "study_description": ("StudyDescription", "str"),
     "study_id": ("StudyID", "str"),
+    "referring_physician_name_norm": ("ReferringPhysicianName", "name"),
+    # the patient's name once more, per study: name searches need no join to patient
+    "patient_name_norm": ("PatientName", "name"),
+    "specific_character_set": ("SpecificCharacterSet", "str"),
+    "timezone_offset_from_utc": ("TimezoneOffsetFromUTC", "str"),
 }
 SERIES_COLUMNS = {
     "modality": ("Modality", "str"),
@@ -48,6 +55,7 @@ INSTANCE_COLUMNS = {
     "content_time": ("ContentTime", "str"),
     "rows": ("Rows", "int"),
     "columns": ("Columns", "int"),
+    "bits_allocated": ("BitsAllocated", "int"),
 }
 
 
@@ -105,6 +113,8 @@ def level_values(model: dict[str, Any], columns: dict[str, tuple[str, str]]
 def _json_value(model: dict[str, Any], keyword: str, kind: str) -> Any:
     values = (model.get(_TAGS[keyword]) or {}).get("Value") or []
     texts = [_json_text(v) for v in values]
+    if kind == "name":
+        return normalized_name(texts[0]) if texts else None
     if kind == "int":
         try:
             return int(float(texts[0])) if texts and texts[0] else None

@@ -78,3 +78,28 @@ def inflater_for(encoding: str | None, limit: int | None) -> Inflater | None:
     if coding in ("gzip", "x-gzip", "deflate"):
         return Inflater("deflate" if coding == "deflate" else "gzip", limit)
     raise UnsupportedMediaTypeError(f"unsupported Content-Encoding {encoding!r}")
+
+
+GZIP_MIN_BYTES = 1024
+
+
+def accepts_gzip(header: str | None) -> bool:
+    """Does an Accept-Encoding header (RFC 9110 §12.5.3) allow gzip?"""
+    weights = {}
+    for item in (header or "").split(","):
+        coding, _, params = item.strip().partition(";")
+        weight = 1.0
+        name, _, value = params.strip().partition("=")
+        if name.strip().lower() == "q":
+            try:
+                weight = float(value)
+            except ValueError:
+                weight = 0.0
+        weights[coding.strip().lower()] = weight
+    return weights.get("gzip", weights.get("x-gzip", weights.get("*", 0.0))) > 0
+
+
+def gzip_body(body: bytes) -> bytes:
+    """gzip at a level that keeps up with the index (level 1-9: 5)."""
+    compressor = zlib.compressobj(5, zlib.DEFLATED, 16 + zlib.MAX_WBITS)
+    return compressor.compress(body) + compressor.flush()

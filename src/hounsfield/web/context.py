@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import anyio
@@ -33,9 +34,35 @@ def ae_title(request: Request) -> str:
 
 
 def rs_base_url(request: Request) -> str:
-    """The DICOMweb root of this request's AE title: {scheme}://{host}{context}/aets/{aet}/rs."""
+    """The DICOMweb root of this request's AE title: {root}{context}/aets/{aet}/rs."""
     context = services(request).settings.context_path
-    return f"{request.url.scheme}://{request.url.netloc}{context}/aets/{ae_title(request)}/rs"
+    return f"{public_root(request)}{context}/aets/{ae_title(request)}/rs"
+
+
+def public_root(request: Request) -> str:
+    """Scheme, host and path prefix under which clients reach this server.
+
+    The configured `public_base_url` if set; otherwise what a reverse proxy says in
+    X-Forwarded-Proto, X-Forwarded-Host and X-Forwarded-Prefix (first value of each, and
+    only well-formed ones), falling back to the request's own scheme and Host."""
+    configured = services(request).settings.public_base_url
+    if configured:
+        return configured
+    headers = request.headers
+    scheme = _forwarded(headers.get("x-forwarded-proto"), _SCHEME) or request.url.scheme
+    host = _forwarded(headers.get("x-forwarded-host"), _HOST) or request.url.netloc
+    prefix = _forwarded(headers.get("x-forwarded-prefix"), _PREFIX) or ""
+    return f"{scheme.lower()}://{host}{prefix.rstrip('/')}"
+
+
+_SCHEME = re.compile(r"https?", re.IGNORECASE)
+_HOST = re.compile(r"[A-Za-z0-9.-]+(:[0-9]{1,5})?|\[[0-9A-Fa-f:.]+\](:[0-9]{1,5})?")
+_PREFIX = re.compile(r"(/[A-Za-z0-9._~!$&'()*+,;=:@%-]+)*/?")
+
+
+def _forwarded(value: str | None, pattern: re.Pattern[str]) -> str | None:
+    first = (value or "").split(",")[0].strip()
+    return first if first and pattern.fullmatch(first) else None
 
 
 def uid_param(request: Request, name: str, label: str) -> str | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 
 WARN_AGENT = "hounsfield"
@@ -25,4 +26,18 @@ def warning_values(texts: Iterable[str]) -> list[str]:
         clean = " ".join(text.split()).replace("\\", "\\\\").replace('"', '\\"')
         clean = clean.encode("ascii", "replace").decode("ascii")  # header values are ASCII
         values.append(f'299 {WARN_AGENT} "{clean}"')
+    return values
+
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def dicomweb_warning_values(service: str, texts: Iterable[str]) -> list[str]:
+    """`Warning: 299 <service>: <text>` values, in the form PS3.18 §8.3.4 writes them
+    (e.g. "There are 5 additional results that can be requested"); ASCII only, no
+    control characters, at most MAX_WARNINGS."""
+    values = []
+    for text in list(texts)[:MAX_WARNINGS]:
+        clean = _CONTROL.sub("?", f"299 {service}: {text}")
+        values.append(clean.encode("ascii", "replace").decode("ascii"))
     return values

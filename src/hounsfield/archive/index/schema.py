@@ -12,6 +12,8 @@ compares the two.
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import (
     BigInteger,
     Column,
@@ -21,6 +23,8 @@ from sqlalchemy import (
     Integer,
     LargeBinary,
     MetaData,
+    PrimaryKeyConstraint,
+    SmallInteger,
     String,
     Table,
     Text,
@@ -38,12 +42,20 @@ metadata = MetaData()
 Key = BigInteger().with_variant(Integer(), "sqlite")
 
 _LENGTHS = {"patient_name": 324, "referring_physician_name": 324, "study_description": 64,
-            "series_description": 64, "institution_name": 64}
+            "series_description": 64, "institution_name": 64, "patient_name_norm": 324,
+            "referring_physician_name_norm": 324}
+
+
+def text_type(length: int) -> Any:
+    """Text compared byte by byte on PostgreSQL too (COLLATE "C"), so that a wildcard's
+    prefix is an index range whatever the database's locale (SQLite always is)."""
+    return String(length).with_variant(String(length, collation="C"), "postgresql")
 
 
 def _columns(spec: dict[str, tuple[str, str]]) -> list[Column]:
     return [
-        Column(name, Integer if kind == "int" else String(_LENGTHS.get(name, 64)))
+        Column(name, Integer if kind == "int" else
+               text_type(_LENGTHS[name]) if kind == "name" else String(_LENGTHS.get(name, 64)))
         for name, (_, kind) in spec.items()
     ]
 
@@ -59,6 +71,8 @@ Index("ux_patient_identity", patient.c.patient_id, patient.c.issuer_of_patient_i
       unique=True, sqlite_where=patient.c.patient_id.isnot(None),
       postgresql_where=patient.c.patient_id.isnot(None))
 Index("ix_patient_name", patient.c.patient_name)
+# Indexes used by QIDO-RS end on the primary key: PostgreSQL then answers keys and counts
+# from the index alone (SQLite's indexes hold the rowid anyway).
 
 study = Table(
     "study", metadata,
@@ -74,10 +88,13 @@ study = Table(
     Column("created_at", Float, nullable=False),
     Column("updated_at", Float, nullable=False),
 )
-Index("ix_study_patient", study.c.patient_fk)
-Index("ix_study_date", study.c.study_date, study.c.study_time)
+Index("ix_study_patient", study.c.patient_fk, study.c.pk)
+Index("ix_study_date", study.c.study_date, study.c.study_time, study.c.pk)
 Index("ix_study_accession", study.c.accession_number)
 Index("ix_study_updated", study.c.updated_at)
+Index("ix_study_referring_norm", study.c.referring_physician_name_norm, study.c.pk)
+Index("ix_study_patient_name_norm", study.c.patient_name_norm, study.c.pk)
+Index("ix_study_study_id", study.c.study_id)
 
 series = Table(
     "series", metadata,
@@ -112,3 +129,28 @@ instance = Table(
 Index("ix_instance_series", instance.c.series_fk, instance.c.instance_number)
 Index("ix_instance_sop_class", instance.c.sop_class_uid)
 Index("ix_instance_blob_key", instance.c.blob_key)
+
+# One row per (modality, study): ModalitiesInStudy matching is an index range. Kept by
+# triggers on series (migration 0002), so the store path needs no statement of its own.
+study_modality = Table(
+    "study_modality", metadata,
+    Column("modality", String(16), nullable=False),
+    Column("study_fk", Key, nullable=False),
+    PrimaryKeyConstraint("modality", "study_fk", name="pk_study_modality"),
+)
+Index("ix_study_modality_study", study_modality.c.study_fk)
+
+# Attributes an administrator indexes for queries (setting `extra_query_attributes`):
+# one row per value; `level` says which table `owner_fk` points into (1 study, 2 series,
+# 3 instance). Rows of deleted entities are removed by triggers (migration 0002).
+query_attribute = Table(
+    "query_attribute", metadata,
+    Column("pk", Key, primary_key=True, autoincrement=True),
+    Column("level", SmallInteger, nullable=False),
+    Column("owner_fk", Key, nullable=False),
+    Column("tag", String(8), nullable=False),
+    Column("value", text_type(256), nullable=False),
+)
+Index("ix_query_attribute_match", query_attribute.c.tag, query_attribute.c.value,
+      query_attribute.c.owner_fk)
+Index("ix_query_attribute_owner", query_attribute.c.level, query_attribute.c.owner_fk)
