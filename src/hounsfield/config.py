@@ -43,7 +43,6 @@ class Settings:
     duplicate_policy: str = "reject"
     recovery_grace_seconds: float = 300.0
     store_threads: int = field(default_factory=lambda: max(4, (os.cpu_count() or 1) * 2))
-    describe_processes: int = 0  # 0: received files are parsed in the worker itself
     qido_max_limit: int = 1000  # most matches one QIDO-RS response holds
     public_base_url: str = ""  # e.g. https://pacs.example.org: URLs in responses start so
     extra_query_attributes: tuple[str, ...] = ()  # keywords/tags indexed for QIDO-RS
@@ -129,8 +128,6 @@ def _check(s: Settings) -> None:
     for name in ("workers", "max_request_bytes", "max_inflated_bytes", "store_threads"):
         if getattr(s, name) < 1:
             problems.append(f"{name} must be at least 1")
-    if s.describe_processes < 0:
-        problems.append("describe_processes must not be negative")
     if s.bulk_data_threshold < 0 or s.recovery_grace_seconds < 0:
         problems.append("bulk_data_threshold and recovery_grace_seconds must not be negative")
     if s.qido_max_limit < 1:

@@ -88,7 +88,3 @@ class InstanceRejectedError(HounsfieldError):
         self.failure_reason = failure_reason
         self.sop_class_uid = sop_class_uid
         self.sop_instance_uid = sop_instance_uid
-
-    def __reduce__(self) -> tuple:  # crosses from the describing processes intact
-        return (type(self), (self.failure_reason, self.message, self.sop_class_uid,
-                             self.sop_instance_uid))

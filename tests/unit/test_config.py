@@ -26,7 +26,7 @@ def test_file_then_environment_then_overrides(tmp_path: Path) -> None:
     ({"port": "http"}, "port"), ({"port": 70000}, "port"), ({"colour": "red"}, "colour"),
     ({"duplicate_policy": "keep"}, "duplicate_policy"), ({"context_path": "x y"}, "context_path"),
     ({"ae_titles": ["BAD\\AE"]}, "AE title"), ({"ae_titles": []}, "ae_titles"),
-    ({"workers": 0}, "workers"), ({"describe_processes": -1}, "describe_processes"),
+    ({"workers": 0}, "workers"),
     ({"qido_max_limit": 0}, "qido_max_limit"),
     ({"public_base_url": "ftp://x"}, "public_base_url"),
     ({"public_base_url": "https://x/"}, "public_base_url"),

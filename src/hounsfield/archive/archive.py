@@ -28,10 +28,10 @@ from hounsfield.archive import extra_index
 from hounsfield.archive.blobs.base import BlobStore, blob_key
 from hounsfield.archive.blobs.filesystem import FilesystemBlobStore
 from hounsfield.archive.count_cache import CountCache
-from hounsfield.archive.describer import Describer
 from hounsfield.archive.index import migrate, writer
 from hounsfield.archive.index.engine import WRITE, create_index_engine
 from hounsfield.archive.index.group_commit import GroupCommitter
+from hounsfield.archive.instance_file import describe_file
 from hounsfield.archive.record import Disposition, InstanceRecord, StoreOutcome
 from hounsfield.archive.search import SearchContext, SearchResult, search
 from hounsfield.config import Settings
@@ -49,7 +49,6 @@ class Archive:
         self.settings = settings
         self.engine = engine
         self.blobs = blobs
-        self._describer = Describer(settings.describe_processes, settings.bulk_data_threshold)
         self._committer = GroupCommitter(self._transaction)
         self._process_lock = _sqlite_writer_lock(engine)
         self._extra = extra_paths(settings.extra_query_attributes)
@@ -65,7 +64,6 @@ class Archive:
         return cls(settings, engine, FilesystemBlobStore(settings.data_dir))
 
     def close(self) -> None:
-        self._describer.close()
         self._committer.close()
         self._process_lock.close()
         self.engine.dispose()
@@ -75,7 +73,8 @@ class Archive:
     def store_file(self, path: Path, *, expected_study: str | None = None) -> StoreOutcome:
         """Store the Part 10 file at `path`, which the archive takes over (and removes)."""
         try:
-            record = self._describer.describe(path, expected_study=expected_study)
+            record = describe_file(path, bulk_data_threshold=self.settings.bulk_data_threshold,
+                                   expected_study=expected_study)
             return self._store_record(record, path)
         except InstanceRejectedError as exc:
             return _failed(exc.failure_reason, exc.message, exc.sop_class_uid,
