@@ -54,3 +54,15 @@ def test_qido_settings() -> None:
                                "HOUNSFIELD_EXTRA_QUERY_ATTRIBUTES": "OperatorsName, 00101010"})
     assert (s.qido_max_limit, s.public_base_url) == (50, "https://pacs.example.org/x")
     assert s.extra_query_attributes == ("OperatorsName", "00101010")
+
+
+def test_default_settings_load_without_pydicom() -> None:
+    """The server's supervisor loads settings only: it must stay small (no pydicom)."""
+    import subprocess
+    import sys
+
+    code = ("import sys; from hounsfield.config import load_settings; "
+            "load_settings(environ={}); print('pydicom' in sys.modules)")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            check=True)
+    assert result.stdout.strip() == "False"
