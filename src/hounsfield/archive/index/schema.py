@@ -91,7 +91,6 @@ study = Table(
 Index("ix_study_patient", study.c.patient_fk, study.c.pk)
 Index("ix_study_date", study.c.study_date, study.c.study_time, study.c.pk)
 Index("ix_study_accession", study.c.accession_number)
-Index("ix_study_updated", study.c.updated_at)
 Index("ix_study_referring_norm", study.c.referring_physician_name_norm, study.c.pk)
 Index("ix_study_patient_name_norm", study.c.patient_name_norm, study.c.pk)
 Index("ix_study_study_id", study.c.study_id)
