@@ -1,10 +1,39 @@
+"""`python -m bench`: every workload of every service that exists, one after the other.
+
+    python -m bench [--quick] [--postgres] [--servers ...] [--results DIR]   all workloads
+    python -m bench stow [options]    STOW-RS only (python -m bench stow --help)
+    python -m bench qido [options]    QIDO-RS only (python -m bench qido --help)
+"""
+
 import sys
 
-if sys.argv[1:2] == ["qido"]:
-    from bench.qido import main as qido_main
+from bench import qido, run
 
-    sys.exit(qido_main(sys.argv[2:]))
+# QIDO-RS under --quick: a smaller index, fewer requests, a short Orthanc load
+QIDO_QUICK = ["--studies", "10000", "--instances", "100000", "--requests", "20",
+              "--orthanc-studies", "500", "--orthanc-seconds", "45"]
 
-from bench.run import main
 
-sys.exit(main())
+def qido_arguments(stow_args) -> list[str]:  # type: ignore[no-untyped-def]
+    """The QIDO-RS run matching the options of a whole-suite run."""
+    argv = list(QIDO_QUICK) if stow_args.quick else []
+    if stow_args.postgres:
+        argv.append("--postgres")
+    servers = [s for s in stow_args.servers if s in ("hounsfield", "orthanc")]
+    argv += ["--servers", ",".join(servers), "--results", str(stow_args.results)]
+    return argv
+
+
+def main(argv: list[str]) -> int:
+    if argv[:1] == ["qido"]:
+        return qido.main(argv[1:])
+    if argv[:1] == ["stow"]:
+        return run.main(argv[1:])
+    stow_args = run.parse_args(argv)
+    status = run.main(argv)
+    if status == 130:
+        return status
+    return max(status, qido.main(qido_arguments(stow_args)))
+
+
+sys.exit(main(sys.argv[1:]))
