@@ -359,3 +359,23 @@ def test_gzip_body_is_the_same_json(client: TestClient, series: list[bytes]) -> 
     assert "content-encoding" not in plain.headers
     assert orjson.loads(plain.content) == zipped.json()
     assert gzip.compress(plain.content) != plain.content
+
+
+def test_a_file_stored_without_preamble_goes_out_as_part10(client: TestClient,
+                                                           app_archive: Archive) -> None:
+    ds = ct_instance(STUDY, SERIES, f"{SERIES}.9")
+    buffer = io.BytesIO()
+    pydicom.dcmwrite(buffer, ds)  # no preamble, no "DICM", as dicomweb-client sends
+    received = buffer.getvalue()
+    assert received[:2] == b"\x02\x00"
+    store(app_archive, received)
+    expected = b"\0" * 128 + b"DICM" + received
+    single = client.get(instance_url(9), headers={"accept": "application/dicom"})
+    assert single.headers["content-length"] == str(len(expected))
+    assert single.content == expected
+    head = client.head(instance_url(9), headers={"accept": "application/dicom"})
+    assert head.headers["content-length"] == str(len(expected))
+    multipart = client.get(instance_url(9))
+    [(headers, data)] = split_parts(multipart.content, multipart.headers["content-type"])
+    assert headers["content-length"] == str(len(expected)) and data == expected
+    assert pydicom.dcmread(io.BytesIO(data)).SOPInstanceUID == f"{SERIES}.9"

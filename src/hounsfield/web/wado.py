@@ -99,7 +99,7 @@ async def _retrieve_instances(request: Request) -> Response:
     if multipart:
         return instances_multipart(archive, outgoing, current.token, current.headers,
                                    head_only)
-    return instance_single(archive, outgoing[0], current.headers, head_only)
+    return await instance_single(archive, outgoing[0], current.headers, head_only)
 
 
 async def _retrieve_metadata(request: Request) -> Response:

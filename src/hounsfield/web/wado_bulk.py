@@ -26,7 +26,7 @@ from hounsfield.web.wado_negotiation import (
     stored_representation,
 )
 from hounsfield.web.wado_paths import bulk_data_key, frame_numbers
-from hounsfield.web.wado_response import parts_multipart, single_part
+from hounsfield.web.wado_response import byte_range, parts_multipart, single_part
 
 PIXEL_DATA = "pixeldata"
 
@@ -90,12 +90,17 @@ async def _respond(request: Request, found: StoredInstance,
         return unchanged
     archive = services(request).archive
     parts = await anyio.to_thread.run_sync(lambda: archive.read_runs(found.blob_key, spans))
+    headers = dict(current.headers)
+    if len(parts) == 1:  # one element: Range applies to its bytes, in either envelope
+        parts[0], range_headers = byte_range(parts[0], request.headers.get("range"))
+        headers.update(range_headers)
     if multipart:
         response = parts_multipart(parts, produced.media_type, produced.content_type,
-                                   current.token, current.headers, locations)
+                                   current.token, headers, locations)
     else:
-        response = single_part(parts[0], produced.content_type, current.headers,
-                               request.headers.get("range"))
+        response = single_part(parts[0], produced.content_type, headers)
+    if "content-range" in headers:
+        response.status_code = 206
     return head(request, response)
 
 

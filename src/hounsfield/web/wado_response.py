@@ -12,12 +12,14 @@ from __future__ import annotations
 import re
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from typing import BinaryIO
 
 import anyio
 from starlette.responses import Response, StreamingResponse
 
 from hounsfield.archive.archive import Archive
 from hounsfield.archive.retrieve import StoredInstance
+from hounsfield.dicom.part10 import missing_preamble
 from hounsfield.dicom.transcode import to_explicit_vr_little_endian
 from hounsfield.errors import RangeNotSatisfiableError
 from hounsfield.web.wado_negotiation import DICOM
@@ -57,12 +59,21 @@ def instances_multipart(archive: Archive, outgoing: list[OutgoingInstance], boun
     return StreamingResponse(body, headers=headers, media_type=media_type)
 
 
-def instance_single(archive: Archive, outgoing: OutgoingInstance, headers: dict[str, str],
-                    head_only: bool) -> Response:
-    if outgoing.as_stored:
-        headers = {**headers, "content-length": str(outgoing.stored.size_bytes)}
-    body = _empty() if head_only else _instance_bytes(archive, outgoing)
-    return StreamingResponse(body, headers=headers, media_type=outgoing.content_type)
+async def instance_single(archive: Archive, outgoing: OutgoingInstance,
+                          headers: dict[str, str], head_only: bool) -> Response:
+    """One instance as `application/dicom`; as stored, its length is known up front."""
+    if not outgoing.as_stored:
+        data = await anyio.to_thread.run_sync(lambda: _transcoded(archive, outgoing.stored))
+        body = b"" if head_only else data
+        return Response(body, headers={**headers, "content-length": str(len(data))},
+                        media_type=outgoing.content_type)
+    fp, first = await _open(archive, outgoing.stored)
+    length = outgoing.stored.size_bytes + len(missing_preamble(first))
+    if head_only:
+        fp.close()
+    body = _empty() if head_only else _rest_of_file(fp, first)
+    return StreamingResponse(body, headers={**headers, "content-length": str(length)},
+                             media_type=outgoing.content_type)
 
 
 async def _empty() -> AsyncIterator[bytes]:
@@ -73,20 +84,33 @@ async def _empty() -> AsyncIterator[bytes]:
 async def _instance_parts(archive: Archive, outgoing: list[OutgoingInstance],
                           boundary: str) -> AsyncIterator[bytes]:
     for item in outgoing:
-        length = item.stored.size_bytes if item.as_stored else None
+        if not item.as_stored:
+            data = await anyio.to_thread.run_sync(lambda i=item: _transcoded(archive, i.stored))
+            yield _part_head(boundary, item.content_type, len(data)) + data + b"\r\n"
+            continue
+        fp, first = await _open(archive, item.stored)
+        length = item.stored.size_bytes + len(missing_preamble(first))
         yield _part_head(boundary, item.content_type, length)
-        async for chunk in _instance_bytes(archive, item):
+        async for chunk in _rest_of_file(fp, first):
             yield chunk
         yield b"\r\n"
     yield f"--{boundary}--\r\n".encode()
 
 
-async def _instance_bytes(archive: Archive, item: OutgoingInstance) -> AsyncIterator[bytes]:
-    if not item.as_stored:
-        yield await anyio.to_thread.run_sync(lambda: _transcoded(archive, item.stored))
-        return
-    fp = await anyio.to_thread.run_sync(archive.open_blob, item.stored.blob_key)
+async def _open(archive: Archive, stored: StoredInstance) -> tuple[BinaryIO, bytes]:
+    """The open stored file and its first chunk."""
+    fp = await anyio.to_thread.run_sync(archive.open_blob, stored.blob_key)
     try:
+        return fp, await anyio.to_thread.run_sync(fp.read, CHUNK)
+    except BaseException:
+        fp.close()
+        raise
+
+
+async def _rest_of_file(fp: BinaryIO, first: bytes) -> AsyncIterator[bytes]:
+    """The file from its first chunk on (preamble added where missing), then closed."""
+    try:
+        yield missing_preamble(first) + first
         while chunk := await anyio.to_thread.run_sync(fp.read, CHUNK):
             yield chunk
     finally:
@@ -115,16 +139,20 @@ def parts_multipart(parts: list[bytes], inner: str, content_type: str, boundary:
                     media_type=multipart_type(inner, boundary, syntax))
 
 
-def single_part(data: bytes, content_type: str, headers: dict[str, str],
-                range_header: str | None) -> Response:
-    """One frame or bulk data element; a `Range: bytes=...` gets a 206 (RFC 9110 §14)."""
-    headers = {**headers, "accept-ranges": "bytes"}
+def single_part(data: bytes, content_type: str, headers: dict[str, str]) -> Response:
+    """One frame or bulk data element as the whole body."""
+    return Response(data, headers=headers, media_type=content_type)
+
+
+def byte_range(data: bytes, range_header: str | None) -> tuple[bytes, dict[str, str]]:
+    """The bytes a `Range: bytes=...` header asks for (RFC 9110 §14) and the headers that
+    say so: Content-Range when partial (the answer is then a 206)."""
     span = _byte_range(range_header, len(data))
     if span is None:
-        return Response(data, headers=headers, media_type=content_type)
+        return data, {"accept-ranges": "bytes"}
     start, end = span
-    headers["content-range"] = f"bytes {start}-{end - 1}/{len(data)}"
-    return Response(data[start:end], status_code=206, headers=headers, media_type=content_type)
+    return data[start:end], {"accept-ranges": "bytes",
+                             "content-range": f"bytes {start}-{end - 1}/{len(data)}"}
 
 
 _RANGE = re.compile(r"\s*bytes\s*=\s*(\d*)\s*-\s*(\d*)\s*")
