@@ -379,3 +379,14 @@ def test_a_file_stored_without_preamble_goes_out_as_part10(client: TestClient,
     [(headers, data)] = split_parts(multipart.content, multipart.headers["content-type"])
     assert headers["content-length"] == str(len(expected)) and data == expected
     assert pydicom.dcmread(io.BytesIO(data)).SOPInstanceUID == f"{SERIES}.9"
+
+
+def test_an_instance_without_pixel_data_has_no_frames(client: TestClient,
+                                                      app_archive: Archive) -> None:
+    ds = ct_instance(STUDY, SERIES, f"{SERIES}.8")
+    del ds.PixelData
+    store(app_archive, part10_bytes(ds))
+    for suffix in ("/frames/1", "/pixeldata"):
+        response = client.get(instance_url(8) + suffix)
+        assert response.status_code == 404, suffix
+        assert f"{SERIES}.8" in response.json()["errorMessage"]

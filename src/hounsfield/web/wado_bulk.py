@@ -25,16 +25,18 @@ from hounsfield.web.wado_negotiation import (
     bulk_plan,
     stored_representation,
 )
-from hounsfield.web.wado_paths import bulk_data_key, frame_numbers
+from hounsfield.web.wado_paths import bulk_data_key, check_frame_numbers, frame_numbers
 from hounsfield.web.wado_response import byte_range, parts_multipart, single_part
 
 PIXEL_DATA = "pixeldata"
 
 
 async def retrieve_instance_frames(request: Request) -> Response:
+    numbers = frame_numbers(request.path_params["frames"])
     found = await _instance(request)
-    numbers = frame_numbers(request.path_params["frames"], found.number_of_frames,
-                            found.sop_instance)
+    if found.frames is None:
+        raise _no_frame_table(found)
+    check_frame_numbers(numbers, len(found.frames), found.sop_instance)
     return await _frames(request, found, numbers)
 
 

@@ -12,22 +12,25 @@ _BULK_PATH = re.compile(r"[0-9A-Fa-f]{8}(?:/[0-9]+/[0-9A-Fa-f]{8})*")
 _TOO_BIG = 1 << 62
 
 
-def frame_numbers(text: str, number_of_frames: int, instance: str) -> list[int]:
+def frame_numbers(text: str) -> list[int]:
     """The frame numbers of `{frames}` (PS3.18 §10.4.1.1.4: "1", "1,3,5"), in the order
-    given; 400 when malformed, 404 for a number outside 1..NumberOfFrames."""
+    given; 400 when malformed."""
     if _FRAME_LIST.fullmatch(text) is None:
         raise BadRequestError(f"malformed frame list {text[:80]!r}: expected frame numbers "
                               "separated by commas, such as 1,3,5")
     tokens = text.split(",")
     if len(tokens) > MAX_FRAMES_PER_REQUEST:
         raise BadRequestError(f"more than {MAX_FRAMES_PER_REQUEST} frames in one request")
-    numbers = [int(t) if len(t) <= 18 else _TOO_BIG for t in tokens]
-    outside = [n for n in numbers if not 1 <= n <= number_of_frames]
-    if outside:
-        shown = tokens[numbers.index(outside[0])][:20]
+    return [int(t) if len(t) <= 18 else _TOO_BIG for t in tokens]
+
+
+def check_frame_numbers(numbers: list[int], number_of_frames: int, instance: str) -> None:
+    """404 for a frame number outside 1..NumberOfFrames."""
+    outside = next((n for n in numbers if not 1 <= n <= number_of_frames), None)
+    if outside is not None:
+        shown = "a number too large" if outside == _TOO_BIG else str(outside)
         raise NotFoundError(f"frame {shown} is outside 1..{number_of_frames} of instance "
                             f"{instance}")
-    return numbers
 
 
 def bulk_data_key(path: str) -> str:
