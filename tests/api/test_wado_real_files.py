@@ -132,7 +132,8 @@ def test_native_little_endian_files_as_explicit_vr_are_pixel_identical(
     for url, data in stored_files.values():
         original = pydicom.dcmread(io.BytesIO(data))
         syntax = str(original.file_meta.TransferSyntaxUID)
-        if syntax not in ("1.2.840.10008.1.2", "1.2.840.10008.1.2.1", "1.2.840.10008.1.2.1.99"):
+        if syntax not in ("1.2.840.10008.1.2", "1.2.840.10008.1.2.1", "1.2.840.10008.1.2.1.99",
+                          "1.2.840.10008.1.2.2"):
             continue
         response = client.get(url, headers={"accept": "application/dicom"})
         assert response.status_code == 200, url
@@ -144,15 +145,21 @@ def test_native_little_endian_files_as_explicit_vr_are_pixel_identical(
         if "PixelData" in original:
             assert (transcoded.pixel_array == original.pixel_array).all(), url
         syntaxes.add(syntax)
-    assert len(syntaxes) == 3
+    assert len(syntaxes) == 4
 
 
-def test_big_endian_is_not_acceptable_by_default_and_says_why(
+def test_big_endian_becomes_the_little_endian_file_pydicom_ships(
         client: TestClient, stored_files: dict[str, tuple[str, bytes]]) -> None:
     data = pydicom_test_file("MR_small_bigendian.dcm").read_bytes()
     [url] = [u for u, d in stored_files.values() if d == data]
-    response = client.get(url)
-    assert response.status_code == 406
-    assert "Explicit VR Big Endian" in response.json()["errorMessage"]
+    response = client.get(url, headers={"accept": "application/dicom"})
+    assert response.status_code == 200
+    transcoded = pydicom.dcmread(io.BytesIO(response.content))
+    little = pydicom.dcmread(pydicom_test_file("MR_small.dcm"))
+    assert transcoded.PixelData == little.PixelData
+    compared = [e for e in little if e.keyword and e.keyword != "DataSetTrailingPadding"]
+    assert [e for e in compared if transcoded[e.tag].value != e.value] == []
     frames = client.get(url + "/frames/1")
     assert frames.status_code == 406
+    assert "Big Endian" in frames.json()["errorMessage"] or \
+        "1.2.840.10008.1.2.2" in frames.json()["errorMessage"]

@@ -84,7 +84,7 @@ async def _respond(request: Request, found: StoredInstance,
                    locations: list[str], what: str) -> Response:
     accept = accept_of(request)
     multipart = bulk_plan(accepted(accept), produced, parts=len(spans), accept=accept,
-                          what=what)
+                          what=what, stored=found.transfer_syntax_uid)
     assert produced is not None
     current = validators([found.digest], [found.created_at], "bulk", str(multipart),
                          produced.content_type, *locations)

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 
 from pydicom.uid import ExplicitVRLittleEndian
 
+from hounsfield.dicom import transcode
 from hounsfield.dicom.transfer_syntax import OCTET_STREAM, transfer_syntax
 from hounsfield.errors import NotAcceptableError
 from hounsfield.web.media_types import MediaRange, parse_accept
@@ -73,8 +74,6 @@ def _matches(wanted: str, produced: str) -> bool:
 
 # -- instances -------------------------------------------------------------------------
 
-# Stored transfer syntaxes Hounsfield rewrites as Explicit VR Little Endian (dicom.transcode)
-TRANSCODABLE_TO_EXPLICIT_LE = frozenset({"1.2.840.10008.1.2", "1.2.840.10008.1.2.1.99"})
 
 
 def instance_syntax(choice: Choice, stored: str) -> str | None:
@@ -84,7 +83,7 @@ def instance_syntax(choice: Choice, stored: str) -> str | None:
     wanted = choice.transfer_syntax or EXPLICIT_LE
     if wanted in (AS_STORED, stored):
         return stored
-    if wanted == EXPLICIT_LE and stored in TRANSCODABLE_TO_EXPLICIT_LE:
+    if wanted == EXPLICIT_LE and stored in transcode.SOURCES:
         return EXPLICIT_LE
     return None
 
@@ -154,17 +153,22 @@ def stored_representation(stored: str, *, pixel_data: bool) -> BulkRepresentatio
 
 
 def bulk_plan(choices: list[Choice], produced: BulkRepresentation | None, *, parts: int,
-              accept: str | None, what: str) -> bool:
-    """Is the answer multipart? Raises NotAcceptableError when no choice takes `produced`;
-    a single part only when there is one part."""
+              accept: str | None, what: str, stored: str) -> bool:
+    """Is the answer multipart? Raises NotAcceptableError when no choice takes `produced`
+    (None: bulk data of transfer syntax `stored` that would need decoding or byte
+    swapping); a single part only when there is one part."""
     if produced is not None:
         for choice in choices:
             if (choice.multipart or parts == 1) and _takes(choice, produced):
                 return choice.multipart
-    stored = produced.content_type if produced else "a representation needing decoding"
+        available = f"available as {produced.content_type} only"
+    else:
+        row = transfer_syntax(stored)
+        available = (f"stored in {row.name if row else 'an unknown transfer syntax'} "
+                     f"({stored}), which would need decoding or byte swapping")
     raise NotAcceptableError(
         f"cannot produce {accept or 'the default representation'!r} for {what}: it is "
-        f"available as {stored} only (transcoding is not supported yet)")
+        f"{available} (transcoding of frames and bulk data is not supported yet)")
 
 
 def _takes(choice: Choice, produced: BulkRepresentation) -> bool:

@@ -41,6 +41,7 @@ def plan(accept: str | None, stored: list[str], single_allowed: bool = True):
     # transcoded from native sources
     (MP_DICOM, IMPLICIT, (True, [EXPLICIT])),
     (MP_DICOM, DEFLATED, (True, [EXPLICIT])),
+    (MP_DICOM, BIG, (True, [EXPLICIT])),
     # as stored
     (f"{MP_DICOM}; transfer-syntax=*", JPEG, (True, [JPEG])),
     (f"{MP_DICOM}; transfer-syntax={JPEG}", JPEG, (True, [JPEG])),
@@ -65,7 +66,6 @@ def test_instance_representation(accept, stored, expected) -> None:
 
 @pytest.mark.parametrize("accept, stored", [
     (None, JPEG),  # default Explicit VR LE, JPEG decoding not supported
-    (None, BIG),  # byte swapping not supported
     (MP_DICOM, SV1),
     (f"{MP_DICOM}; transfer-syntax={J2K}", JPEG),
     (f"{MP_DICOM}; transfer-syntax=*; q=0", JPEG),
@@ -137,7 +137,7 @@ def test_bulk_data_goes_out_as_stored(stored, pixel_data, expected) -> None:
 ])
 def test_bulk_representation(accept, produced, parts, multipart) -> None:
     assert bulk_plan(accepted(accept), produced, parts=parts, accept=accept,
-                     what="frames") is multipart
+                     what="frames", stored=JPEG) is multipart
 
 
 @pytest.mark.parametrize("accept, produced, parts", [
@@ -152,5 +152,8 @@ def test_bulk_representation(accept, produced, parts, multipart) -> None:
 ])
 def test_bulk_not_acceptable(accept, produced, parts) -> None:
     with pytest.raises(NotAcceptableError) as error:
-        bulk_plan(accepted(accept), produced, parts=parts, accept=accept, what="frames")
+        bulk_plan(accepted(accept), produced, parts=parts, accept=accept, what="frames",
+                  stored=BIG)
     assert "frames" in error.value.message
+    if produced is None:
+        assert "Explicit VR Big Endian (1.2.840.10008.1.2.2)" in error.value.message
