@@ -390,3 +390,14 @@ def test_an_instance_without_pixel_data_has_no_frames(client: TestClient,
         response = client.get(instance_url(8) + suffix)
         assert response.status_code == 404, suffix
         assert f"{SERIES}.8" in response.json()["errorMessage"]
+
+
+def test_unsupported_query_parameters_are_warned_about(client: TestClient,
+                                                       series: list[bytes]) -> None:
+    for suffix in ("/metadata", "", "/instances/" + f"{SERIES}.2/frames/1"):
+        response = client.get(f"{RS}/studies/{STUDY}/series/{SERIES}{suffix}",
+                              params={"includefield": "all", "accept": "*/*"})
+        assert response.status_code == 200
+        assert response.headers["warning"] == (
+            f"299 http://testserver{RS}: The query parameter includefield is not "
+            "supported and was ignored")

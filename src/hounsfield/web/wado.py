@@ -19,6 +19,7 @@ from hounsfield.dicom.json_model import with_base_url
 from hounsfield.dicom.xml_model import json_to_xml
 from hounsfield.web.conditional import not_modified, validators
 from hounsfield.web.context import ae_title, rs_base_url, services, uid_param
+from hounsfield.web.headers import dicomweb_warning_values
 from hounsfield.web.negotiation import negotiate
 from hounsfield.web.qido_response import DICOM_JSON, JSON, MULTIPART_XML, encoded
 from hounsfield.web.wado_negotiation import accepted, instance_plan
@@ -37,27 +38,37 @@ METADATA_OFFERS = {
 
 
 async def retrieve_study(request: Request) -> Response:
-    return await _retrieve_instances(request)
+    return warn_ignored(request, await _retrieve_instances(request))
 
 
 async def retrieve_series(request: Request) -> Response:
-    return await _retrieve_instances(request)
+    return warn_ignored(request, await _retrieve_instances(request))
 
 
 async def retrieve_instance(request: Request) -> Response:
-    return await _retrieve_instances(request)
+    return warn_ignored(request, await _retrieve_instances(request))
 
 
 async def retrieve_study_metadata(request: Request) -> Response:
-    return await _retrieve_metadata(request)
+    return warn_ignored(request, await _retrieve_metadata(request))
 
 
 async def retrieve_series_metadata(request: Request) -> Response:
-    return await _retrieve_metadata(request)
+    return warn_ignored(request, await _retrieve_metadata(request))
 
 
 async def retrieve_instance_metadata(request: Request) -> Response:
-    return await _retrieve_metadata(request)
+    return warn_ignored(request, await _retrieve_metadata(request))
+
+
+def warn_ignored(request: Request, response: Response) -> Response:
+    """A Warning for each query parameter other than `accept` (PS3.18 §8.3.4 form)."""
+    ignored = dict.fromkeys(k for k in request.query_params if k != "accept")
+    texts = [f"The query parameter {name} is not supported and was ignored"
+             for name in ignored]
+    for value in dicomweb_warning_values(rs_base_url(request), texts):
+        response.headers.append("warning", value)
+    return response
 
 
 def target_of(request: Request) -> Target:

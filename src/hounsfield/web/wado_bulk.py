@@ -18,7 +18,7 @@ from hounsfield.dicom.json_model import instance_path
 from hounsfield.errors import NotAcceptableError, NotFoundError
 from hounsfield.web.conditional import not_modified, validators
 from hounsfield.web.context import rs_base_url, services
-from hounsfield.web.wado import accept_of, find, head, target_of
+from hounsfield.web.wado import accept_of, find, head, target_of, warn_ignored
 from hounsfield.web.wado_negotiation import (
     BulkRepresentation,
     accepted,
@@ -37,19 +37,20 @@ async def retrieve_instance_frames(request: Request) -> Response:
     if found.frames is None:
         raise _no_frame_table(found)
     check_frame_numbers(numbers, len(found.frames), found.sop_instance)
-    return await _frames(request, found, numbers)
+    return warn_ignored(request, await _frames(request, found, numbers))
 
 
 async def retrieve_bulkdata(request: Request) -> Response:
     key = bulk_data_key(request.path_params["path"])
-    return await _bulk_data(request, await _instance(request), key)
+    return warn_ignored(request, await _bulk_data(request, await _instance(request), key))
 
 
 async def retrieve_instance_pixeldata(request: Request) -> Response:
     found = await _instance(request)
     if PIXEL_DATA not in (found.bulk_data or {}) and found.frames:
-        return await _frames(request, found, list(range(1, len(found.frames) + 1)))
-    return await _bulk_data(request, found, PIXEL_DATA)
+        every_frame = list(range(1, len(found.frames) + 1))
+        return warn_ignored(request, await _frames(request, found, every_frame))
+    return warn_ignored(request, await _bulk_data(request, found, PIXEL_DATA))
 
 
 async def _instance(request: Request) -> StoredInstance:
