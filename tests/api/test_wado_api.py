@@ -57,6 +57,8 @@ def test_series_is_streamed_as_stored_in_instance_order(client: TestClient,
     assert {h["content-type"] for h, _ in parts} == {
         f"application/dicom; transfer-syntax={EXPLICIT}"}
     assert [int(h["content-length"]) for h, _ in parts] == [len(d) for d in series]
+    assert [h["content-location"] for h, _ in parts] == [
+        f"http://testserver{instance_url(n)}" for n in (1, 2, 3)]
 
 
 def test_study_retrieve_without_accept_is_explicit_vr_little_endian(

@@ -15,7 +15,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from hounsfield.archive.retrieve import StoredInstance, Target
-from hounsfield.dicom.json_model import with_base_url
+from hounsfield.dicom.json_model import instance_path, with_base_url
 from hounsfield.dicom.xml_model import json_to_xml
 from hounsfield.web.conditional import not_modified, validators
 from hounsfield.web.context import ae_title, rs_base_url, services, uid_param
@@ -104,7 +104,9 @@ async def _retrieve_instances(request: Request) -> Response:
                          "dicom", str(multipart), *syntaxes)
     if (unchanged := not_modified(request, current)) is not None:
         return unchanged
-    outgoing = [OutgoingInstance(i, s) for i, s in zip(found, syntaxes, strict=True)]
+    base_url = rs_base_url(request)
+    outgoing = [OutgoingInstance(i, s, base_url + instance_path(i.study, i.series, i.sop_instance))
+                for i, s in zip(found, syntaxes, strict=True)]
     archive = services(request).archive
     head_only = request.method == "HEAD"
     if multipart:

@@ -31,6 +31,7 @@ CHUNK = 1 << 20
 class OutgoingInstance:
     stored: StoredInstance
     transfer_syntax: str
+    location: str  # its Retrieve URL, the part's Content-Location
 
     @property
     def as_stored(self) -> bool:
@@ -46,9 +47,9 @@ def multipart_type(inner: str, boundary: str, transfer_syntax: str | None = None
     return f'multipart/related; type="{inner}"{syntax}; boundary={boundary}'
 
 
-def _part_head(boundary: str, content_type: str, length: int | None) -> bytes:
-    size = f"Content-Length: {length}\r\n" if length is not None else ""
-    return f"--{boundary}\r\nContent-Type: {content_type}\r\n{size}\r\n".encode()
+def _part_head(boundary: str, item: OutgoingInstance, length: int) -> bytes:
+    return (f"--{boundary}\r\nContent-Type: {item.content_type}\r\n"
+            f"Content-Location: {item.location}\r\nContent-Length: {length}\r\n\r\n").encode()
 
 
 def instances_multipart(archive: Archive, outgoing: list[OutgoingInstance], boundary: str,
@@ -86,11 +87,11 @@ async def _instance_parts(archive: Archive, outgoing: list[OutgoingInstance],
     for item in outgoing:
         if not item.as_stored:
             data = await anyio.to_thread.run_sync(lambda i=item: _transcoded(archive, i.stored))
-            yield _part_head(boundary, item.content_type, len(data)) + data + b"\r\n"
+            yield _part_head(boundary, item, len(data)) + data + b"\r\n"
             continue
         fp, first = await _open(archive, item.stored)
         length = item.stored.size_bytes + len(missing_preamble(first))
-        yield _part_head(boundary, item.content_type, length)
+        yield _part_head(boundary, item, length)
         async for chunk in _rest_of_file(fp, first):
             yield chunk
         yield b"\r\n"
