@@ -403,3 +403,23 @@ def test_unsupported_query_parameters_are_warned_about(client: TestClient,
         assert response.headers["warning"] == (
             f"299 http://testserver{RS}: The query parameter includefield is not "
             "supported and was ignored")
+
+
+def test_metadata_excludeprivate(client: TestClient, app_archive: Archive) -> None:
+    ds = ct_instance(STUDY, SERIES, f"{SERIES}.7")
+    ds.private_block(0x0009, "HOUNSFIELD TEST", create=True).add_new(0x01, "LO", "secret")
+    item = pydicom.Dataset()
+    item.CodeValue = "1"
+    item.private_block(0x0011, "HOUNSFIELD TEST", create=True).add_new(0x02, "LO", "nested")
+    ds.ProcedureCodeSequence = [item]
+    store(app_archive, part10_bytes(ds))
+    url = instance_url(7) + "/metadata"
+    full = client.get(url).json()[0]
+    assert "00091001" in full and "00110010" in full["00081032"]["Value"][0]
+    response = client.get(url, params={"excludeprivate": "true"})
+    assert response.status_code == 200 and "warning" not in response.headers
+    [public] = response.json()
+    assert not [t for t in public if int(t[3], 16) % 2]
+    assert public["00081032"]["Value"][0] == {"00080100": {"vr": "SH", "Value": ["1"]}}
+    assert public["00080018"] == full["00080018"]
+    assert client.get(url, params={"excludeprivate": "yes"}).status_code == 400

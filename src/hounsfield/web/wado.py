@@ -15,8 +15,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from hounsfield.archive.retrieve import StoredInstance, Target
-from hounsfield.dicom.json_model import instance_path, with_base_url
+from hounsfield.dicom.json_model import instance_path, with_base_url, without_private
 from hounsfield.dicom.xml_model import json_to_xml
+from hounsfield.errors import BadRequestError
 from hounsfield.web.conditional import not_modified, validators
 from hounsfield.web.context import ae_title, rs_base_url, services, uid_param
 from hounsfield.web.headers import dicomweb_warning_values
@@ -30,6 +31,7 @@ from hounsfield.web.wado_response import (
     multipart_type,
 )
 
+_SUPPORTED = {False: frozenset({"accept"}), True: frozenset({"accept", "excludeprivate"})}
 METADATA_OFFERS = {
     DICOM_JSON: DICOM_JSON,
     JSON: JSON,
@@ -62,13 +64,22 @@ async def retrieve_instance_metadata(request: Request) -> Response:
 
 
 def warn_ignored(request: Request, response: Response) -> Response:
-    """A Warning for each query parameter other than `accept` (PS3.18 §8.3.4 form)."""
-    ignored = dict.fromkeys(k for k in request.query_params if k != "accept")
+    """A Warning for each query parameter not supported here (PS3.18 §8.3.4 form)."""
+    ignored = dict.fromkeys(k for k in request.query_params if k not in _SUPPORTED[
+        request.url.path.endswith("/metadata")])
     texts = [f"The query parameter {name} is not supported and was ignored"
              for name in ignored]
     for value in dicomweb_warning_values(rs_base_url(request), texts):
         response.headers.append("warning", value)
     return response
+
+
+def exclude_private(request: Request) -> bool:
+    """The `excludeprivate` parameter of dcm4chee-arc-light: true or false."""
+    value = request.query_params.get("excludeprivate", "false").lower()
+    if value not in ("true", "false"):
+        raise BadRequestError(f"excludeprivate={value[:20]!r}: expected true or false")
+    return value == "true"
 
 
 def target_of(request: Request) -> Target:
@@ -121,10 +132,13 @@ async def _retrieve_metadata(request: Request) -> Response:
     media_type = negotiate(accept_of(request), METADATA_OFFERS)
     found = await find(request, target, metadata=True)
     current = validators([i.digest for i in found], [i.created_at for i in found],
-                         "metadata", media_type, base_url)
+                         "metadata", media_type, base_url, str(exclude_private(request)))
     if (unchanged := not_modified(request, current)) is not None:
         return unchanged
     documents = [with_base_url(i.metadata_json or b"{}", base_url.encode()) for i in found]
+    if exclude_private(request):
+        documents = await anyio.to_thread.run_sync(
+            lambda: [orjson.dumps(without_private(orjson.loads(d))) for d in documents])
     accept_encoding = request.headers.get("accept-encoding")
     response = await anyio.to_thread.run_sync(  # XML and gzip cost CPU: not on the loop
         lambda: encoded(*_metadata_body(documents, media_type, current.token),
