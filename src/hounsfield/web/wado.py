@@ -106,16 +106,16 @@ async def _retrieve_instances(request: Request) -> Response:
     target = target_of(request)
     accept = accept_of(request)
     choices = accepted(accept)
+    base_url = rs_base_url(request)
     found = await find(request, target)
     multipart, syntaxes = instance_plan(
         choices, [i.transfer_syntax_uid for i in found],
         single_allowed=target.sop_instance is not None, accept=accept,
         names=[f"instance {i.sop_instance}" for i in found])
     current = validators([i.digest for i in found], [i.created_at for i in found],
-                         "dicom", str(multipart), *syntaxes)
+                         "dicom", str(multipart), base_url, *syntaxes)
     if (unchanged := not_modified(request, current)) is not None:
         return unchanged
-    base_url = rs_base_url(request)
     outgoing = [OutgoingInstance(i, s, base_url + instance_path(i.study, i.series, i.sop_instance))
                 for i, s in zip(found, syntaxes, strict=True)]
     archive = services(request).archive
@@ -130,13 +130,14 @@ async def _retrieve_metadata(request: Request) -> Response:
     target = target_of(request)
     base_url = rs_base_url(request)
     media_type = negotiate(accept_of(request), METADATA_OFFERS)
+    private = exclude_private(request)
     found = await find(request, target, metadata=True)
     current = validators([i.digest for i in found], [i.created_at for i in found],
-                         "metadata", media_type, base_url, str(exclude_private(request)))
+                         "metadata", media_type, base_url, str(private))
     if (unchanged := not_modified(request, current)) is not None:
         return unchanged
     documents = [with_base_url(i.metadata_json or b"{}", base_url.encode()) for i in found]
-    if exclude_private(request):
+    if private:
         documents = await anyio.to_thread.run_sync(
             lambda: [orjson.dumps(without_private(orjson.loads(d))) for d in documents])
     accept_encoding = request.headers.get("accept-encoding")
