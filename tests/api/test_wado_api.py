@@ -175,15 +175,30 @@ def test_as_stored_when_the_stored_syntax_is_named(client: TestClient, implicit:
     assert data == implicit
 
 
-def test_compressed_instance_without_transcoding_is_406(client: TestClient,
-                                                        jpeg: bytes) -> None:
-    response = client.get(_url_of(jpeg))
+def test_compressed_instance_without_a_decoder_is_406(client: TestClient,
+                                                      app_archive: Archive) -> None:
+    lossless = pydicom_test_file("JPEG-LL.dcm").read_bytes()  # Process 14 SV1: no decoder
+    store(app_archive, lossless)
+    response = client.get(_url_of(lossless))
     assert response.status_code == 406
     message = response.json()["errorMessage"]
-    assert "1.2.840.10008.1.2.4.50" in message and "transfer-syntax=*" in message
-    stored = client.get(_url_of(jpeg), headers={"accept": DICOM_ALL})
+    assert "1.2.840.10008.1.2.4.70" in message and "transfer-syntax=*" in message
+    stored = client.get(_url_of(lossless), headers={"accept": DICOM_ALL})
     assert stored.status_code == 200
-    assert split_parts(stored.content, stored.headers["content-type"])[0][1] == jpeg
+    assert split_parts(stored.content, stored.headers["content-type"])[0][1] == lossless
+
+
+def test_jpeg_baseline_is_decoded_to_explicit_vr_like_pydicom_decodes_it(
+        client: TestClient, jpeg: bytes) -> None:
+    response = client.get(_url_of(jpeg), headers={"accept": "application/dicom"})
+    assert response.status_code == 200
+    assert response.headers["content-type"] == f"application/dicom; transfer-syntax={EXPLICIT}"
+    original = pydicom.dcmread(io.BytesIO(jpeg))
+    decoded = pydicom.dcmread(io.BytesIO(response.content))
+    assert (decoded.pixel_array == original.pixel_array).all()
+    assert decoded.PhotometricInterpretation == "RGB" and decoded.PlanarConfiguration == 0
+    assert decoded.LossyImageCompression == "01"
+    assert decoded.SOPInstanceUID == original.SOPInstanceUID
 
 
 def test_mixed_study_takes_the_first_acceptable_syntax_per_instance(

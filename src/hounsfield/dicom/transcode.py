@@ -1,11 +1,17 @@
 """Transcoding a stored Part 10 file to another transfer syntax, bytes in, bytes out.
 
-Only what needs no pixel codec, to Explicit VR Little Endian: from Implicit VR Little
-Endian and Deflated Explicit VR Little Endian (Pixel Data bytes pass unchanged), and from
-Explicit VR Big Endian (values of OW, OF, OL, OD and OV are byte-swapped by their word
-size, which pydicom leaves to its caller; other values are decoded and re-encoded by
-pydicom). The results are pixel-exact. The File Meta Information gets the new Transfer
-Syntax UID.
+To Explicit VR Little Endian only:
+- from Implicit VR Little Endian and Deflated Explicit VR Little Endian (Pixel Data
+  bytes pass unchanged);
+- from Explicit VR Big Endian (values of OW, OF, OL, OD and OV are byte-swapped by their
+  word size, which pydicom leaves to its caller; other values pydicom re-encodes);
+- from the compressed transfer syntaxes pydicom can decode here (`DECODABLE`: RLE with
+  its own decoder, JPEG baseline/extended and JPEG 2000 with Pillow), by pydicom's
+  `decompress`: Pixel Data native, Photometric Interpretation RGB for YBR colour,
+  Planar Configuration 0; a lossy source keeps Lossy Image Compression 01. The SOP
+  Instance UID is kept: the object is the same, only its encoding changes.
+Lossless sources give pixel-exact results. The File Meta Information gets the new
+Transfer Syntax UID. The decoded instance is held in memory.
 """
 
 from __future__ import annotations
@@ -15,23 +21,44 @@ import io
 import numpy as np
 import pydicom
 from pydicom.dataset import Dataset
+from pydicom.pixels import get_decoder
 from pydicom.uid import ExplicitVRBigEndian, ExplicitVRLittleEndian
 
-from hounsfield.errors import StorageUnavailableError
+from hounsfield.dicom.transfer_syntax import TRANSFER_SYNTAXES
+from hounsfield.errors import NotAcceptableError
 
-SOURCES = frozenset({"1.2.840.10008.1.2", "1.2.840.10008.1.2.1.99", str(ExplicitVRBigEndian)})
+NATIVE = frozenset({"1.2.840.10008.1.2", "1.2.840.10008.1.2.1.99", str(ExplicitVRBigEndian)})
+
+
+def _decodable(uid: str) -> bool:
+    try:
+        return get_decoder(uid).is_available
+    except NotImplementedError:
+        return False
+
+
+DECODABLE = frozenset(uid for uid, row in TRANSFER_SYNTAXES.items()
+                      if row.encapsulated and _decodable(uid))
+SOURCES = NATIVE | DECODABLE
 _WORD_SIZES = {"OW": 2, "OF": 4, "OL": 4, "OD": 8, "OV": 8}
 
 
 def to_explicit_vr_little_endian(part10: bytes) -> bytes:
-    """The same object in Explicit VR Little Endian (source: one of `SOURCES`)."""
+    """The same object in Explicit VR Little Endian (source: one of `SOURCES`); a file
+    that cannot be decoded is NotAcceptableError (that representation cannot be made)."""
     try:
         dataset = pydicom.dcmread(io.BytesIO(part10), force=True)
-        big_endian = dataset.file_meta.TransferSyntaxUID == ExplicitVRBigEndian
+        source = str(dataset.file_meta.TransferSyntaxUID)
+        if source not in SOURCES:
+            raise ValueError(f"no decoder for transfer syntax {source}")
+        if source in DECODABLE:
+            dataset.decompress(generate_instance_uid=False)
         dataset.file_meta.TransferSyntaxUID = ExplicitVRLittleEndian
-        return _from_big_endian(dataset) if big_endian else _write(dataset)
+        return _from_big_endian(dataset) if source == ExplicitVRBigEndian else _write(dataset)
     except Exception as exc:  # noqa: BLE001 - a stored file pydicom cannot rewrite
-        raise StorageUnavailableError(f"stored file cannot be transcoded: {exc}") from exc
+        raise NotAcceptableError(
+            f"the stored instance cannot be transcoded to Explicit VR Little Endian: "
+            f"{exc.__class__.__name__}: {str(exc)[:200]}") from exc
 
 
 def _write(dataset: Dataset) -> bytes:

@@ -18,6 +18,8 @@ IMPLICIT = "1.2.840.10008.1.2"
 DEFLATED = "1.2.840.10008.1.2.1.99"
 BIG = "1.2.840.10008.1.2.2"
 JPEG = "1.2.840.10008.1.2.4.50"
+JLS = "1.2.840.10008.1.2.4.80"
+RLE = "1.2.840.10008.1.2.5"
 SV1 = "1.2.840.10008.1.2.4.70"
 J2K = "1.2.840.10008.1.2.4.90"
 MP_DICOM = 'multipart/related; type="application/dicom"'
@@ -42,6 +44,10 @@ def plan(accept: str | None, stored: list[str], single_allowed: bool = True):
     (MP_DICOM, IMPLICIT, (True, [EXPLICIT])),
     (MP_DICOM, DEFLATED, (True, [EXPLICIT])),
     (MP_DICOM, BIG, (True, [EXPLICIT])),
+    # decoded by pydicom (RLE: its own decoder; JPEG, JPEG 2000: Pillow)
+    (MP_DICOM, RLE, (True, [EXPLICIT])),
+    (MP_DICOM, JPEG, (True, [EXPLICIT])),
+    (MP_DICOM, J2K, (True, [EXPLICIT])),
     # as stored
     (f"{MP_DICOM}; transfer-syntax=*", JPEG, (True, [JPEG])),
     (f"{MP_DICOM}; transfer-syntax={JPEG}", JPEG, (True, [JPEG])),
@@ -65,7 +71,7 @@ def test_instance_representation(accept, stored, expected) -> None:
 
 
 @pytest.mark.parametrize("accept, stored", [
-    (None, JPEG),  # default Explicit VR LE, JPEG decoding not supported
+    (None, JLS),  # default Explicit VR LE: no JPEG-LS decoder installed
     (MP_DICOM, SV1),
     (f"{MP_DICOM}; transfer-syntax={J2K}", JPEG),
     (f"{MP_DICOM}; transfer-syntax=*; q=0", JPEG),
@@ -96,9 +102,9 @@ def test_several_instances_are_never_a_single_part() -> None:
 
 def test_one_unproducible_instance_names_it_and_counts_the_rest() -> None:
     with pytest.raises(NotAcceptableError) as error:
-        plan(MP_DICOM, [EXPLICIT, JPEG, J2K], single_allowed=False)
+        plan(MP_DICOM, [EXPLICIT, SV1, JLS], single_allowed=False)
     assert "i1 (and 1 more)" in error.value.message
-    assert "JPEG Baseline" in error.value.message
+    assert "JPEG Lossless" in error.value.message
 
 
 OCTET = BulkRepresentation("application/octet-stream", EXPLICIT)
