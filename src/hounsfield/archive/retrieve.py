@@ -46,15 +46,26 @@ class StoredInstance:
     size_bytes: int
     digest: str
     created_at: float
+    rows: int | None
+    columns: int | None
+    bits_allocated: int | None
     metadata_json: bytes | None = None
     frames: list[tuple[Run, ...]] | None = None
     bulk_data: dict[str, Run] | None = None
+
+    @property
+    def decoded_size_bound(self) -> int:
+        """At most how many bytes its pixel data takes decoded (3 samples per pixel
+        assumed, as Samples per Pixel is not indexed)."""
+        pixels = (self.rows or 0) * (self.columns or 0) * max(self.number_of_frames, 1)
+        return pixels * 3 * ((self.bits_allocated or 16) + 7) // 8
 
 
 _BASE = (study.c.study_instance_uid, series.c.series_instance_uid,
          instance.c.sop_instance_uid, instance.c.sop_class_uid,
          instance.c.transfer_syntax_uid, instance.c.number_of_frames, instance.c.blob_key,
-         instance.c.size_bytes, instance.c.digest, instance.c.created_at)
+         instance.c.size_bytes, instance.c.digest, instance.c.created_at, instance.c.rows,
+         instance.c.columns, instance.c.bits_allocated)
 
 
 def stored_instances(conn: Connection, target: Target, *, metadata: bool = False,

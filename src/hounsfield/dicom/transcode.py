@@ -40,6 +40,7 @@ def _decodable(uid: str) -> bool:
 DECODABLE = frozenset(uid for uid, row in TRANSFER_SYNTAXES.items()
                       if row.encapsulated and _decodable(uid))
 SOURCES = NATIVE | DECODABLE
+MAX_DECODED_BYTES = 512 << 20  # an instance is decoded in memory: larger ones are not
 _WORD_SIZES = {"OW": 2, "OF": 4, "OL": 4, "OD": 8, "OV": 8}
 
 

@@ -16,6 +16,7 @@ from starlette.responses import Response
 
 from hounsfield.archive.retrieve import StoredInstance, Target
 from hounsfield.dicom.json_model import instance_path, with_base_url, without_private
+from hounsfield.dicom.transcode import MAX_DECODED_BYTES
 from hounsfield.dicom.xml_model import json_to_xml
 from hounsfield.errors import BadRequestError
 from hounsfield.web.conditional import not_modified, validators
@@ -111,7 +112,8 @@ async def _retrieve_instances(request: Request) -> Response:
     multipart, syntaxes = instance_plan(
         choices, [i.transfer_syntax_uid for i in found],
         single_allowed=target.sop_instance is not None, accept=accept,
-        names=[f"instance {i.sop_instance}" for i in found])
+        names=[f"instance {i.sop_instance}" for i in found],
+        may_decode=[i.decoded_size_bound <= MAX_DECODED_BYTES for i in found])
     current = validators([i.digest for i in found], [i.created_at for i in found],
                          "dicom", str(multipart), base_url, *syntaxes)
     if (unchanged := not_modified(request, current)) is not None:

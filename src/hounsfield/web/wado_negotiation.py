@@ -76,52 +76,64 @@ def _matches(wanted: str, produced: str) -> bool:
 
 
 
-def instance_syntax(choice: Choice, stored: str) -> str | None:
-    """The transfer syntax `choice` gives an instance stored in `stored`, or None."""
+def instance_syntax(choice: Choice, stored: str, may_decode: bool = True) -> str | None:
+    """The transfer syntax `choice` gives an instance stored in `stored`, or None;
+    `may_decode` False when its pixel data is too large to decode in memory."""
     if not _matches(choice.media_type, DICOM):
         return None
     wanted = choice.transfer_syntax or EXPLICIT_LE
     if wanted in (AS_STORED, stored):
         return stored
-    if wanted == EXPLICIT_LE and stored in transcode.SOURCES:
+    if wanted == EXPLICIT_LE and stored in transcode.SOURCES and (
+            may_decode or stored not in transcode.DECODABLE):
         return EXPLICIT_LE
     return None
 
 
 def instance_plan(choices: list[Choice], stored: list[str], *, single_allowed: bool,
-                  accept: str | None, names: list[str]) -> tuple[bool, list[str]]:
+                  accept: str | None, names: list[str],
+                  may_decode: list[bool] | None = None) -> tuple[bool, list[str]]:
     """(multipart?, transfer syntax of each instance) for instances stored in `stored`.
 
     A single part only when `single_allowed` (one instance); otherwise each instance
     takes the first multipart choice that can produce it."""
+    decode = may_decode or [True] * len(stored)
     for choice in choices:
         if not choice.multipart:
-            if single_allowed and (syntax := instance_syntax(choice, stored[0])):
+            if single_allowed and (syntax := instance_syntax(choice, stored[0], decode[0])):
                 return False, [syntax]
             continue
-        if instance_syntax(choice, stored[0]) is None and len(stored) == 1:
+        if instance_syntax(choice, stored[0], decode[0]) is None and len(stored) == 1:
             continue
-        plan = [_first_syntax(choices, s) for s in stored]
+        plan = [_first_syntax(choices, s, d) for s, d in zip(stored, decode, strict=True)]
         missing = [i for i, s in enumerate(plan) if s is None]
         if missing:
-            raise _unproducible(accept, names[missing[0]], stored[missing[0]], len(missing))
+            first = missing[0]
+            raise _unproducible(accept, names[first], stored[first], len(missing),
+                                not decode[first])
         return True, plan  # type: ignore[return-value]
-    raise _unproducible(accept, names[0], stored[0], len(stored))
+    raise _unproducible(accept, names[0], stored[0], len(stored), not decode[0])
 
 
-def _first_syntax(choices: list[Choice], stored: str) -> str | None:
+def _first_syntax(choices: list[Choice], stored: str, may_decode: bool) -> str | None:
     return next((s for c in choices if c.multipart
-                 and (s := instance_syntax(c, stored)) is not None), None)
+                 and (s := instance_syntax(c, stored, may_decode)) is not None), None)
 
 
-def _unproducible(accept: str | None, name: str, stored: str, count: int) -> NotAcceptableError:
+def _unproducible(accept: str | None, name: str, stored: str, count: int,
+                  too_large: bool) -> NotAcceptableError:
     row = transfer_syntax(stored)
     label = row.name if row else stored
     others = f" (and {count - 1} more)" if count > 1 else ""
     return NotAcceptableError(
         f"cannot produce {accept or 'the default representation'!r} for {name}{others}, "
         f"stored in {label} ({stored}): transcoding to that representation is not "
-        "supported; ask for transfer-syntax=* to get it as stored")
+        f"supported{_TOO_LARGE if too_large and stored in transcode.DECODABLE else ''}; ask for "
+        "transfer-syntax=* to get it as stored")
+
+
+_TOO_LARGE = (f" (decoding only up to {transcode.MAX_DECODED_BYTES >> 20} MiB of pixel "
+              "data per instance)")
 
 
 # -- frames and bulk data ----------------------------------------------------------------

@@ -163,3 +163,13 @@ def test_bulk_not_acceptable(accept, produced, parts) -> None:
     assert "frames" in error.value.message
     if produced is None:
         assert "Explicit VR Big Endian (1.2.840.10008.1.2.2)" in error.value.message
+
+
+def test_an_instance_too_large_to_decode_is_not_decoded() -> None:
+    with pytest.raises(NotAcceptableError) as error:
+        instance_plan(accepted(None), [JPEG], single_allowed=True, accept=None, names=["i0"],
+                      may_decode=[False])
+    assert "MiB" in error.value.message
+    # native sources need no decoding: any size
+    assert instance_plan(accepted(None), [IMPLICIT], single_allowed=True, accept=None,
+                         names=["i0"], may_decode=[False]) == (True, [EXPLICIT])
