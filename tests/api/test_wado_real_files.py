@@ -5,6 +5,7 @@ to the exact element bytes, and its frames are those pydicom finds."""
 from __future__ import annotations
 
 import io
+from collections.abc import Iterator
 
 import pydicom
 import pytest
@@ -12,7 +13,9 @@ from helpers.data_files import pydicom_data_files, pydicom_test_file
 from helpers.multipart_body import split_parts
 from starlette.testclient import TestClient
 
+from hounsfield.app import create_app
 from hounsfield.archive.archive import Archive
+from hounsfield.config import load_settings
 from hounsfield.dicom import transcode
 from hounsfield.dicom.transfer_syntax import transfer_syntax
 
@@ -26,15 +29,32 @@ SMALL = [p for p in pydicom_data_files() if p.stat().st_size < 1_500_000] + [
 NATIVE_LITTLE_ENDIAN = {"1.2.840.10008.1.2", "1.2.840.10008.1.2.1"}
 
 
-@pytest.fixture
-def stored_files(app_archive: Archive) -> dict[str, tuple[str, bytes]]:
+@pytest.fixture(scope="module")
+def module_archive(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Archive]:
+    """One archive for the module: the files are stored once, the tests only read."""
+    settings = load_settings(overrides={
+        "data_dir": tmp_path_factory.mktemp("wado-real") / "data",
+        "recovery_grace_seconds": 0}, environ={})
+    archive = Archive.open(settings)
+    yield archive
+    archive.close()
+
+
+@pytest.fixture(scope="module")
+def client(module_archive: Archive) -> Iterator[TestClient]:
+    with TestClient(create_app(module_archive.settings, module_archive)) as test_client:
+        yield test_client
+
+
+@pytest.fixture(scope="module")
+def stored_files(module_archive: Archive) -> dict[str, tuple[str, bytes]]:
     """SOP Instance UID -> (instance URL, stored bytes) of every file stored."""
     stored: dict[str, tuple[str, bytes]] = {}
     for number, path in enumerate(SMALL):
         data = path.read_bytes()
-        copy = app_archive.blobs.spool_dir / f"{number}.dcm"
+        copy = module_archive.blobs.spool_dir / f"{number}.dcm"
         copy.write_bytes(data)
-        outcome = app_archive.store_file(copy)
+        outcome = module_archive.store_file(copy)
         if outcome.stored and outcome.sop_instance_uid not in stored:
             url = (f"{RS}/studies/{outcome.study_instance_uid}/series/"
                    f"{outcome.series_instance_uid}/instances/{outcome.sop_instance_uid}")
@@ -112,11 +132,11 @@ def test_compressed_frames_are_the_stored_fragments(
 
 
 def test_native_frames_are_the_pixel_data_slices(client: TestClient,
-                                                 app_archive: Archive) -> None:
+                                                 module_archive: Archive) -> None:
     data = pydicom_test_file("emri_small.dcm").read_bytes()  # 10 frames, Explicit VR LE
-    path = app_archive.blobs.spool_dir / "emri.dcm"
+    path = module_archive.blobs.spool_dir / "emri.dcm"
     path.write_bytes(data)
-    outcome = app_archive.store_file(path)
+    outcome = module_archive.store_file(path)
     ds = pydicom.dcmread(io.BytesIO(data))
     size = len(ds.PixelData) // ds.NumberOfFrames
     url = (f"{RS}/studies/{outcome.study_instance_uid}/series/{outcome.series_instance_uid}"
