@@ -10,7 +10,8 @@ Instances (application/dicom):
   `multipart/related; type="application/dicom"` ask for the multipart representation;
 - `application/dicom` and `application/*` ask for a single part (one instance only);
 - without a transfer-syntax parameter the transfer syntax is Explicit VR Little Endian,
-  the default of application/dicom (PS3.18 Table 8.7.3-2).
+  the default of application/dicom (PS3.18 Table 8.7.3-2), which `dicom.transcode`
+  makes from the native, deflated and decodable transfer syntaxes.
 
 Frames and bulk data (application/octet-stream and the compressed media types of
 PS3.18 Tables 8.7.3-4/-5): without a transfer-syntax parameter any transfer syntax of
@@ -73,8 +74,6 @@ def _matches(wanted: str, produced: str) -> bool:
 
 
 # -- instances -------------------------------------------------------------------------
-
-
 
 def instance_syntax(choice: Choice, stored: str, may_decode: bool = True) -> str | None:
     """The transfer syntax `choice` gives an instance stored in `stored`, or None;
