@@ -16,7 +16,7 @@ from starlette.routing import Mount, Route
 
 from hounsfield.archive.archive import Archive
 from hounsfield.config import Settings, load_settings
-from hounsfield.web import health, qido, stow
+from hounsfield.web import health, qido, stow, wado, wado_bulk
 from hounsfield.web.context import Services
 from hounsfield.web.cors import CORSMiddleware
 from hounsfield.web.errors import EXCEPTION_HANDLERS
@@ -26,6 +26,7 @@ log = logging.getLogger(__name__)
 
 def rs_routes() -> list[Route]:
     """DICOMweb resources of one AE title (PS3.18 §10), named after their transactions."""
+    instance = "/studies/{study}/series/{series}/instances/{instance}"
     return [
         Route("/studies", stow.store_instances, methods=["POST"]),
         Route("/studies/{study}", stow.store_instances, methods=["POST"]),
@@ -35,6 +36,19 @@ def rs_routes() -> list[Route]:
         Route("/studies/{study}/series", qido.search_for_series, methods=["GET"]),
         Route("/studies/{study}/instances", qido.search_for_instances, methods=["GET"]),
         Route("/studies/{study}/series/{series}/instances", qido.search_for_instances,
+              methods=["GET"]),
+        Route("/studies/{study}", wado.retrieve_study, methods=["GET"]),
+        Route("/studies/{study}/series/{series}", wado.retrieve_series, methods=["GET"]),
+        Route(instance, wado.retrieve_instance, methods=["GET"]),
+        Route("/studies/{study}/metadata", wado.retrieve_study_metadata, methods=["GET"]),
+        Route("/studies/{study}/series/{series}/metadata", wado.retrieve_series_metadata,
+              methods=["GET"]),
+        Route(instance + "/metadata", wado.retrieve_instance_metadata, methods=["GET"]),
+        Route(instance + "/frames/{frames}", wado_bulk.retrieve_instance_frames,
+              methods=["GET"]),
+        Route(instance + "/bulkdata/{path:path}", wado_bulk.retrieve_bulkdata,
+              methods=["GET"]),
+        Route(instance + "/pixeldata", wado_bulk.retrieve_instance_pixeldata,
               methods=["GET"]),
     ]
 

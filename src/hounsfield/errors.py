@@ -88,3 +88,25 @@ class InstanceRejectedError(HounsfieldError):
         self.failure_reason = failure_reason
         self.sop_class_uid = sop_class_uid
         self.sop_instance_uid = sop_instance_uid
+
+
+class StudyNotFoundError(NotFoundError):
+    """No study with the Study Instance UID of the request is stored."""
+
+
+class SeriesNotFoundError(NotFoundError):
+    """No series with the Series Instance UID of the request is stored in that study."""
+
+
+class InstanceNotFoundError(NotFoundError):
+    """No instance with the SOP Instance UID of the request is stored in that series."""
+
+
+class RangeNotSatisfiableError(HounsfieldError):
+    """A byte Range lies outside the representation (RFC 9110 §15.5.17)."""
+
+    http_status = 416
+
+    def __init__(self, message: str, length: int):
+        super().__init__(message)
+        self.length = length

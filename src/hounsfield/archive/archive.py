@@ -19,7 +19,7 @@ import os
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import TypeVar
+from typing import BinaryIO, TypeVar
 
 from sqlalchemy import Connection, Engine, text
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
@@ -33,6 +33,7 @@ from hounsfield.archive.index.engine import WRITE, create_index_engine
 from hounsfield.archive.index.group_commit import GroupCommitter
 from hounsfield.archive.instance_file import describe_file
 from hounsfield.archive.record import Disposition, InstanceRecord, StoreOutcome
+from hounsfield.archive.retrieve import Run, StoredInstance, Target, read_runs, stored_instances
 from hounsfield.archive.search import SearchContext, SearchResult, search
 from hounsfield.config import Settings
 from hounsfield.dicom import status
@@ -161,6 +162,23 @@ class Archive:
         context = SearchContext(base_url, ae_title, self.settings.qido_max_limit,
                                 frozenset(p.tag for p in self._extra), self._counts)
         return self._read(lambda conn: search(conn, query, context))
+
+    # -- retrieving (WADO-RS) ------------------------------------------------------------
+
+    def stored_instances(self, target: Target, *, metadata: bool = False,
+                         locations: bool = False) -> list[StoredInstance]:
+        """The instances of a study, series or instance; raises a NotFoundError."""
+        return self._read(lambda c: stored_instances(c, target, metadata=metadata,
+                                                     locations=locations))
+
+    def open_blob(self, key: str) -> BinaryIO:
+        """The stored Part 10 bytes of `key`, for reading; raises BlobNotFoundError."""
+        return self.blobs.open(key)
+
+    def read_runs(self, key: str, spans: list[tuple[Run, ...]]) -> list[bytes]:
+        """The bytes of each span (a frame or a bulk data element) of one stored file."""
+        with self.blobs.open(key) as fp:
+            return [read_runs(fp, runs) for runs in spans]
 
     def reindex(self) -> int:
         """Recompute indexed columns and extra query attributes from stored metadata."""

@@ -224,3 +224,15 @@ class _ElementWalker:
         if len(values) != 1:
             return None
         return CODECS.get(values[0].strip())
+
+
+def without_private(model: dict[str, Any]) -> dict[str, Any]:
+    """The JSON model without private attributes (odd groups), in items too."""
+    return {tag: _items_without_private(element) for tag, element in model.items()
+            if int(tag[3], 16) % 2 == 0}
+
+
+def _items_without_private(element: dict[str, Any]) -> dict[str, Any]:
+    if element.get("vr") != "SQ" or "Value" not in element:
+        return element
+    return {**element, "Value": [without_private(item) for item in element["Value"]]}

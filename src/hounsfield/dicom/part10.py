@@ -187,3 +187,15 @@ def _check_deferred_values(dataset: Dataset, file_size: int) -> None:
 
 def _cannot_understand(message: str) -> InstanceRejectedError:
     return InstanceRejectedError(status.CANNOT_UNDERSTAND, message)
+
+
+PREAMBLE = b"\0" * 128 + b"DICM"
+
+
+def missing_preamble(head: bytes) -> bytes:
+    """What goes in front of a stored file for it to be a Part 10 file (PS3.10 §7.1).
+
+    Files are stored as received, and some senders leave out the 128-byte preamble and
+    "DICM" (pydicom's dcmwrite does unless told otherwise); `head` is at least the first
+    132 bytes of the stored file, or all of it."""
+    return b"" if head[128:132] == b"DICM" else PREAMBLE

@@ -13,7 +13,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from hounsfield.errors import HounsfieldError
+from hounsfield.errors import HounsfieldError, RangeNotSatisfiableError
 from hounsfield.web.headers import warning_values
 
 log = logging.getLogger(__name__)
@@ -30,7 +30,10 @@ async def hounsfield_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HounsfieldError)
     if exc.http_status >= 500:
         log.warning("%s %s: %s", request.method, request.url.path, exc.message)
-    return error_response(exc.http_status, exc.message)
+    response = error_response(exc.http_status, exc.message)
+    if isinstance(exc, RangeNotSatisfiableError):
+        response.headers["content-range"] = f"bytes */{exc.length}"
+    return response
 
 
 async def http_error(request: Request, exc: Exception) -> Response:

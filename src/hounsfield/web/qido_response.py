@@ -48,13 +48,13 @@ def qido_response(result: SearchResult, media_type: str, service: str,
         response = Response(status_code=204)
     else:
         body, content_type = _body(result.datasets, media_type)
-        response = _encoded(body, content_type, accept_encoding)
+        response = encoded(body, content_type, accept_encoding)
     for value in dicomweb_warning_values(service, warnings):
         response.headers.append("warning", value)
     return response
 
 
-def _encoded(body: bytes, content_type: str, accept_encoding: str | None) -> Response:
+def encoded(body: bytes, content_type: str, accept_encoding: str | None) -> Response:
     headers = {"vary": "Accept-Encoding"}
     if len(body) >= GZIP_MIN_BYTES and accepts_gzip(accept_encoding):
         body = gzip_body(body)

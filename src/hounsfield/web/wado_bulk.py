@@ -1,0 +1,120 @@
+"""WADO-RS frames and bulk data (PS3.18 §10.4.1.1.4-5; CP 2040 /pixeldata).
+
+GET (and HEAD) {instance}/frames/{list}, {instance}/bulkdata/{tag path} and
+{instance}/pixeldata: positioned reads of the stored file at the places the frame and
+bulk data tables recorded at store time; nothing is parsed or decoded. Native pixel
+data goes out as application/octet-stream, compressed frames in their own media type
+(image/jpeg, image/jls, image/jp2, ...), untouched.
+"""
+
+from __future__ import annotations
+
+import anyio
+from starlette.requests import Request
+from starlette.responses import Response
+
+from hounsfield.archive.retrieve import Run, StoredInstance
+from hounsfield.dicom.json_model import instance_path
+from hounsfield.errors import NotAcceptableError, NotFoundError
+from hounsfield.web.conditional import not_modified, validators
+from hounsfield.web.context import rs_base_url, services
+from hounsfield.web.wado import accept_of, find, head, target_of, warn_ignored
+from hounsfield.web.wado_negotiation import (
+    BulkRepresentation,
+    accepted,
+    bulk_plan,
+    stored_representation,
+)
+from hounsfield.web.wado_paths import bulk_data_key, check_frame_numbers, frame_numbers
+from hounsfield.web.wado_response import byte_range, parts_multipart, single_part
+
+PIXEL_DATA = "pixeldata"
+
+
+async def retrieve_instance_frames(request: Request) -> Response:
+    numbers = frame_numbers(request.path_params["frames"])
+    found = await _instance(request)
+    if found.frames is None:
+        raise _no_frame_table(found)
+    check_frame_numbers(numbers, len(found.frames), found.sop_instance)
+    return warn_ignored(request, await _frames(request, found, numbers))
+
+
+async def retrieve_bulkdata(request: Request) -> Response:
+    key = bulk_data_key(request.path_params["path"])
+    return warn_ignored(request, await _bulk_data(request, await _instance(request), key))
+
+
+async def retrieve_instance_pixeldata(request: Request) -> Response:
+    found = await _instance(request)
+    if PIXEL_DATA not in (found.bulk_data or {}) and found.frames:
+        every_frame = list(range(1, len(found.frames) + 1))
+        return warn_ignored(request, await _frames(request, found, every_frame))
+    return warn_ignored(request, await _bulk_data(request, found, PIXEL_DATA))
+
+
+async def _instance(request: Request) -> StoredInstance:
+    [found] = await find(request, target_of(request), locations=True)
+    return found
+
+
+async def _frames(request: Request, found: StoredInstance, numbers: list[int]) -> Response:
+    if found.frames is None:
+        raise _no_frame_table(found)
+    produced = stored_representation(found.transfer_syntax_uid, pixel_data=True)
+    what = f"the frames of instance {found.sop_instance}"
+    base = rs_base_url(request) + _path(found)
+    locations = [f"{base}/frames/{n}" for n in numbers]
+    spans = [found.frames[n - 1] for n in numbers]
+    return await _respond(request, found, produced, spans, locations, what)
+
+
+async def _bulk_data(request: Request, found: StoredInstance, key: str) -> Response:
+    run = (found.bulk_data or {}).get(key)
+    if run is None:
+        raise NotFoundError(f"instance {found.sop_instance} has no bulk data at {key}")
+    produced = stored_representation(found.transfer_syntax_uid, pixel_data=key == PIXEL_DATA)
+    location = rs_base_url(request) + _path(found) + (
+        f"/{key}" if key == PIXEL_DATA else f"/bulkdata/{key}")
+    what = f"bulk data {key} of instance {found.sop_instance}"
+    return await _respond(request, found, produced, [(run,)], [location], what)
+
+
+async def _respond(request: Request, found: StoredInstance,
+                   produced: BulkRepresentation | None, spans: list[tuple[Run, ...]],
+                   locations: list[str], what: str) -> Response:
+    accept = accept_of(request)
+    multipart = bulk_plan(accepted(accept), produced, parts=len(spans), accept=accept,
+                          what=what, stored=found.transfer_syntax_uid)
+    assert produced is not None
+    current = validators([found.digest], [found.created_at], "bulk", str(multipart),
+                         produced.content_type, *locations)
+    if (unchanged := not_modified(request, current)) is not None:
+        return unchanged
+    archive = services(request).archive
+    parts = await anyio.to_thread.run_sync(lambda: archive.read_runs(found.blob_key, spans))
+    headers = dict(current.headers)
+    if len(parts) == 1:  # one element: Range applies to its bytes, in either envelope
+        parts[0], range_headers = byte_range(parts[0], request.headers.get("range"))
+        headers.update(range_headers)
+    if multipart:
+        response = parts_multipart(parts, produced.media_type, produced.content_type,
+                                   current.token, headers, locations)
+    else:
+        response = single_part(parts[0], produced.content_type, headers)
+    if "content-range" in headers:
+        response.status_code = 206
+    return head(request, response)
+
+
+def _path(found: StoredInstance) -> str:
+    return instance_path(found.study, found.series, found.sop_instance)
+
+
+def _no_frame_table(found: StoredInstance) -> Exception:
+    if PIXEL_DATA not in (found.bulk_data or {}) and found.number_of_frames <= 1:
+        return NotFoundError(f"instance {found.sop_instance} has no pixel data")
+    return NotAcceptableError(
+        f"the frames of instance {found.sop_instance} (stored in "
+        f"{found.transfer_syntax_uid}) cannot be located without decoding the file, "
+        "which is not supported yet")

@@ -1,0 +1,179 @@
+"""WADO-RS response bodies (PS3.18 §8.6, §10.4.3): stored files streamed as parts,
+frames and bulk data as parts or one body with byte ranges.
+
+Files go out in chunks read in worker threads, one file open at a time, so a study of
+any size is streamed with bounded memory; an instance to transcode is read whole (one
+instance, not the study). The multipart boundary is the ETag's token: the same bytes
+each time for the same representation.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import BinaryIO
+
+import anyio
+from starlette.responses import Response, StreamingResponse
+
+from hounsfield.archive.archive import Archive
+from hounsfield.archive.retrieve import StoredInstance
+from hounsfield.dicom.part10 import missing_preamble
+from hounsfield.dicom.transcode import to_explicit_vr_little_endian
+from hounsfield.errors import RangeNotSatisfiableError
+from hounsfield.web.wado_negotiation import DICOM
+
+CHUNK = 1 << 20
+
+
+@dataclass(frozen=True)
+class OutgoingInstance:
+    stored: StoredInstance
+    transfer_syntax: str
+    location: str  # its Retrieve URL, the part's Content-Location
+
+    @property
+    def as_stored(self) -> bool:
+        return self.transfer_syntax == self.stored.transfer_syntax_uid
+
+    @property
+    def content_type(self) -> str:
+        return f"{DICOM}; transfer-syntax={self.transfer_syntax}"
+
+
+def multipart_type(inner: str, boundary: str, transfer_syntax: str | None = None) -> str:
+    syntax = f"; transfer-syntax={transfer_syntax}" if transfer_syntax else ""
+    return f'multipart/related; type="{inner}"{syntax}; boundary={boundary}'
+
+
+def _part_head(boundary: str, item: OutgoingInstance, length: int) -> bytes:
+    return (f"--{boundary}\r\nContent-Type: {item.content_type}\r\n"
+            f"Content-Location: {item.location}\r\nContent-Length: {length}\r\n\r\n").encode()
+
+
+def instances_multipart(archive: Archive, outgoing: list[OutgoingInstance], boundary: str,
+                        headers: dict[str, str], head_only: bool) -> Response:
+    syntaxes = {o.transfer_syntax for o in outgoing}
+    media_type = multipart_type(DICOM, boundary, syntaxes.pop() if len(syntaxes) == 1 else None)
+    body = _empty() if head_only else _instance_parts(archive, outgoing, boundary)
+    return StreamingResponse(body, headers=headers, media_type=media_type)
+
+
+async def instance_single(archive: Archive, outgoing: OutgoingInstance,
+                          headers: dict[str, str], head_only: bool) -> Response:
+    """One instance as `application/dicom`; as stored, its length is known up front."""
+    if not outgoing.as_stored:
+        data = await anyio.to_thread.run_sync(lambda: _transcoded(archive, outgoing.stored))
+        body = b"" if head_only else data
+        return Response(body, headers={**headers, "content-length": str(len(data))},
+                        media_type=outgoing.content_type)
+    fp, first = await _open(archive, outgoing.stored)
+    length = outgoing.stored.size_bytes + len(missing_preamble(first))
+    if head_only:
+        fp.close()
+    body = _empty() if head_only else _rest_of_file(fp, first)
+    return StreamingResponse(body, headers={**headers, "content-length": str(length)},
+                             media_type=outgoing.content_type)
+
+
+async def _empty() -> AsyncIterator[bytes]:
+    return
+    yield b""  # pragma: no cover - makes this an async generator
+
+
+async def _instance_parts(archive: Archive, outgoing: list[OutgoingInstance],
+                          boundary: str) -> AsyncIterator[bytes]:
+    for item in outgoing:
+        if not item.as_stored:
+            data = await anyio.to_thread.run_sync(lambda i=item: _transcoded(archive, i.stored))
+            yield _part_head(boundary, item, len(data)) + data + b"\r\n"
+            continue
+        fp, first = await _open(archive, item.stored)
+        length = item.stored.size_bytes + len(missing_preamble(first))
+        yield _part_head(boundary, item, length)
+        async for chunk in _rest_of_file(fp, first):
+            yield chunk
+        yield b"\r\n"
+    yield f"--{boundary}--\r\n".encode()
+
+
+async def _open(archive: Archive, stored: StoredInstance) -> tuple[BinaryIO, bytes]:
+    """The open stored file and its first chunk."""
+    fp = await anyio.to_thread.run_sync(archive.open_blob, stored.blob_key)
+    try:
+        return fp, await anyio.to_thread.run_sync(fp.read, CHUNK)
+    except BaseException:
+        fp.close()
+        raise
+
+
+async def _rest_of_file(fp: BinaryIO, first: bytes) -> AsyncIterator[bytes]:
+    """The file from its first chunk on (preamble added where missing), then closed."""
+    try:
+        yield missing_preamble(first) + first
+        while chunk := await anyio.to_thread.run_sync(fp.read, CHUNK):
+            yield chunk
+    finally:
+        fp.close()
+
+
+def _transcoded(archive: Archive, stored: StoredInstance) -> bytes:
+    with archive.open_blob(stored.blob_key) as fp:
+        return to_explicit_vr_little_endian(fp.read())
+
+
+# -- frames and bulk data ----------------------------------------------------------------
+
+def parts_multipart(parts: list[bytes], inner: str, content_type: str, boundary: str,
+                    headers: dict[str, str], locations: list[str]) -> Response:
+    """Frames or bulk data, one part each, with its Content-Location."""
+    chunks = []
+    for data, location in zip(parts, locations, strict=True):
+        chunks.append(f"--{boundary}\r\nContent-Type: {content_type}\r\n"
+                      f"Content-Location: {location}\r\n"
+                      f"Content-Length: {len(data)}\r\n\r\n".encode())
+        chunks += [data, b"\r\n"]
+    chunks.append(f"--{boundary}--\r\n".encode())
+    syntax = content_type.partition("transfer-syntax=")[2] or None
+    return Response(b"".join(chunks), headers=headers,
+                    media_type=multipart_type(inner, boundary, syntax))
+
+
+def single_part(data: bytes, content_type: str, headers: dict[str, str]) -> Response:
+    """One frame or bulk data element as the whole body."""
+    return Response(data, headers=headers, media_type=content_type)
+
+
+def byte_range(data: bytes, range_header: str | None) -> tuple[bytes, dict[str, str]]:
+    """The bytes a `Range: bytes=...` header asks for (RFC 9110 §14) and the headers that
+    say so: Content-Range when partial (the answer is then a 206)."""
+    span = _byte_range(range_header, len(data))
+    if span is None:
+        return data, {"accept-ranges": "bytes"}
+    start, end = span
+    return data[start:end], {"accept-ranges": "bytes",
+                             "content-range": f"bytes {start}-{end - 1}/{len(data)}"}
+
+
+_RANGE = re.compile(r"\s*bytes\s*=\s*(\d*)\s*-\s*(\d*)\s*")
+
+
+def _byte_range(header: str | None, length: int) -> tuple[int, int] | None:
+    """[start, end) of a single byte range; None to send everything (no header, or one
+    Hounsfield ignores as RFC 9110 §14.2 allows: malformed, or several ranges)."""
+    match = _RANGE.fullmatch(header) if header else None
+    if match is None or match[1] == match[2] == "":
+        return None
+    first, last = match[1], match[2]
+    if first == "":
+        start, end = max(0, length - int(last)), length
+    else:
+        start = int(first)
+        end = min(length, int(last) + 1) if last else length
+        if last and int(last) < start:
+            return None
+    if start >= end:
+        raise RangeNotSatisfiableError(f"range {header!r} is outside 0..{length - 1}", length)
+    return start, end
+

@@ -1,0 +1,104 @@
+"""WADO-RS against a real server process, with dicomweb-client."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterator
+
+import httpx
+import pydicom
+import pytest
+from dicomweb_client.api import DICOMwebClient
+from helpers.data_files import pydicom_data_files, pydicom_test_file
+from helpers.dicom_files import ct_instance, part10_bytes
+
+from .server import Server
+from .test_stow_e2e import multipart
+
+pytestmark = pytest.mark.e2e
+STUDY, SERIES = "2.25.4712", "2.25.4712.1"
+AS_STORED = (("application/dicom", "*"),)
+
+
+@pytest.fixture(scope="module")
+def public_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """dicomweb-client sends a Host header without the port: BulkDataURIs must follow the
+    configured public base URL to resolve. One server for the module's tests."""
+    server = Server(tmp_path_factory.mktemp("wado") / "data")
+    server.env["HOUNSFIELD_PUBLIC_BASE_URL"] = server.url
+    yield server.start()
+    server.stop()
+
+
+def test_dicomweb_client_retrieves(public_server: Server) -> None:
+    client = DICOMwebClient(public_server.rs)
+    generated = [ct_instance(STUDY, SERIES, f"{SERIES}.{n}", seed=n - 1, frames=n)
+                 for n in (1, 2, 3)]
+    jpeg = pydicom.dcmread(pydicom_test_file("SC_rgb_jpeg_dcmtk.dcm"))
+    client.store_instances(generated + [jpeg])
+
+    instance = client.retrieve_instance(STUDY, SERIES, f"{SERIES}.2")
+    assert instance.file_meta.TransferSyntaxUID == "1.2.840.10008.1.2.1"
+    assert instance.PixelData == generated[1].PixelData
+
+    series = client.retrieve_series(STUDY, SERIES, media_types=AS_STORED)
+    assert [part10_bytes(ds) for ds in series] == [part10_bytes(ds) for ds in generated]
+    assert [ds.SOPInstanceUID for ds in client.retrieve_study(STUDY)] == \
+        [f"{SERIES}.{n}" for n in (1, 2, 3)]
+
+    frames = client.retrieve_instance_frames(STUDY, SERIES, f"{SERIES}.3", [3, 1])
+    size = len(generated[2].PixelData) // 3
+    assert frames == [generated[2].PixelData[2 * size:], generated[2].PixelData[:size]]
+
+    metadata = client.retrieve_series_metadata(STUDY, SERIES)
+    assert [m["00080018"]["Value"][0] for m in metadata] == [f"{SERIES}.{n}" for n in (1, 2, 3)]
+    uri = metadata[0]["7FE00010"]["BulkDataURI"]
+    assert client.retrieve_bulkdata(uri) == [generated[0].PixelData]
+    assert client.retrieve_bulkdata(uri, byte_range=(0, 9)) == [generated[0].PixelData[:10]]
+
+
+def test_dicomweb_client_gets_compressed_frames_and_files_as_stored(
+        public_server: Server) -> None:
+    client = DICOMwebClient(public_server.rs)
+    path = pydicom_test_file("SC_rgb_jpeg_dcmtk.dcm")
+    jpeg = pydicom.dcmread(path)
+    client.store_instances([jpeg])
+    uids = (jpeg.StudyInstanceUID, jpeg.SeriesInstanceUID, jpeg.SOPInstanceUID)
+
+    stored = client.retrieve_instance(*uids, media_types=AS_STORED)
+    buffer = io.BytesIO()
+    stored.save_as(buffer, enforce_file_format=True)
+    assert stored.PixelData == jpeg.PixelData
+    assert stored.file_meta.TransferSyntaxUID == "1.2.840.10008.1.2.4.50"
+
+    [frame] = client.retrieve_instance_frames(*uids, [1], media_types=(
+        ("image/jpeg", "1.2.840.10008.1.2.4.50"),))
+    assert frame == next(pydicom.encaps.generate_frames(jpeg.PixelData, number_of_frames=1))
+
+
+def test_every_pydicom_data_file_comes_back_as_stored(public_server: Server) -> None:
+    """Stored through STOW-RS, retrieved as stored through WADO-RS: the same bytes (a file
+    without preamble gets one, so that it is a Part 10 file)."""
+    client = DICOMwebClient(public_server.rs)
+    checked = 0
+    for path in pydicom_data_files():
+        if path.stat().st_size > 1_500_000:
+            continue
+        data = path.read_bytes()
+        body, content_type = multipart([data])
+        stored = httpx.post(f"{public_server.rs}/studies", content=body,
+                            headers={"content-type": content_type}, timeout=60)
+        if stored.status_code != 200:
+            continue  # not an instance, or a SOP Instance UID stored before with other bytes
+        [ref] = stored.json()["00081199"]["Value"]
+        url = ref["00081190"]["Value"][0]
+        answer = httpx.get(url, headers={"accept": "application/dicom; transfer-syntax=*"},
+                           timeout=60)
+        assert answer.status_code == 200, (path.name, answer.text)
+        expected = data if data[128:132] == b"DICM" else b"\0" * 128 + b"DICM" + data
+        assert answer.content == expected, path.name
+        uids = url.split("/studies/")[1].split("/")[0::2]
+        ds = client.retrieve_instance(*uids, media_types=AS_STORED)
+        assert ds.SOPInstanceUID == uids[2]
+        checked += 1
+    assert checked > 20
