@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import importlib.util
+import random
+from collections.abc import Iterator
 from pathlib import Path
 
 import pydicom
@@ -20,3 +22,16 @@ def pydicom_data_files() -> list[Path]:
 
 def pydicom_test_file(name: str) -> Path:
     return Path(pydicom.data.get_testdata_file(name))
+
+
+def corrupted_copies(files: list[Path], seed: int, count: int) -> Iterator[bytes]:
+    """`count` damaged copies of real files: bytes overwritten in the header, or cut short."""
+    rng = random.Random(seed)
+    for _ in range(count):
+        data = bytearray(rng.choice(files).read_bytes())
+        if rng.random() < 0.5:
+            for _ in range(rng.randint(1, 20)):
+                data[rng.randrange(128, min(len(data), 4000))] = rng.randrange(256)
+        else:
+            data = data[: rng.randrange(132, len(data))]
+        yield bytes(data)

@@ -3,10 +3,8 @@ reason — never in an unexpected exception (which would be a 500)."""
 
 from __future__ import annotations
 
-import random
-
 import pytest
-from helpers.data_files import pydicom_data_files
+from helpers.data_files import corrupted_copies, pydicom_data_files
 
 from hounsfield.archive.instance_file import describe_file
 from hounsfield.dicom import status
@@ -17,16 +15,9 @@ FILES = [p for p in pydicom_data_files() if p.stat().st_size < 300_000]
 
 @pytest.mark.parametrize("seed", range(6))
 def test_corrupted_files_are_refused_cleanly(tmp_path, seed: int) -> None:
-    rng = random.Random(seed)
     target = tmp_path / "x.dcm"
-    for _ in range(150):
-        data = bytearray(rng.choice(FILES).read_bytes())
-        if rng.random() < 0.5:
-            for _ in range(rng.randint(1, 20)):
-                data[rng.randrange(128, min(len(data), 4000))] = rng.randrange(256)
-        else:
-            data = data[: rng.randrange(132, len(data))]
-        target.write_bytes(bytes(data))
+    for data in corrupted_copies(FILES, seed, 150):
+        target.write_bytes(data)
         try:
             describe_file(target, bulk_data_threshold=1024)
         except InstanceRejectedError as exc:
