@@ -104,19 +104,24 @@ class _Reader:
         self.long_length = struct.Struct(endian + "L").unpack_from
         self.tag = struct.Struct(endian + "HH").unpack_from
 
-    def data_set(self, pos: int, end: int, *, top_level: bool = False,
+    def data_set(self, pos: int, end: int, *, top_level: bool = False, delimited: bool = False,
                  depth: int = 0) -> tuple[tuple[Element, ...], int]:
-        """The elements from `pos` to `end` (or up to the top-level pixel data)."""
+        """The elements from `pos` to `end`, or up to the top-level pixel data, or (for an
+        item of undefined length, `delimited`) through its Item Delimitation Item."""
         elements = []
         last_tag = -1
         while pos < end:
             if top_level and self._tag_at(pos) in PIXEL_TAGS:
                 break
+            if delimited and pos + 8 <= end and self._tag_at(pos) == _ITEM_END:
+                return tuple(elements), pos + 8
             element, pos = self.element(pos, end, depth)
             if element.tag <= last_tag:
                 raise NeedsFullParserError("elements out of order")  # pydicom keeps the last
             last_tag = element.tag
             elements.append(element)
+        if delimited:
+            raise NeedsFullParserError("item without delimiter")
         return tuple(elements), pos
 
     def element(self, pos: int, end: int, depth: int) -> tuple[Element, int]:
@@ -171,23 +176,11 @@ class _Reader:
 
     def item(self, pos: int, length: int, end: int, depth: int
              ) -> tuple[tuple[Element, ...], int]:
-        if length != _UNDEFINED:
-            if pos + length > end:
-                raise NeedsFullParserError("overlong item")
-            elements, after = self.data_set(pos, pos + length, depth=depth)
-            return elements, after
-        elements = []
-        last_tag = -1
-        while True:
-            if pos + 8 > end:
-                raise NeedsFullParserError("item without delimiter")
-            if self._tag_at(pos) == _ITEM_END:
-                return tuple(elements), pos + 8
-            element, pos = self.element(pos, end, depth)
-            if element.tag <= last_tag:
-                raise NeedsFullParserError("elements out of order")
-            last_tag = element.tag
-            elements.append(element)
+        if length == _UNDEFINED:
+            return self.data_set(pos, end, delimited=True, depth=depth)
+        if pos + length > end:
+            raise NeedsFullParserError("overlong item")
+        return self.data_set(pos, pos + length, depth=depth)
 
     def _item_header(self, pos: int, end: int) -> tuple[int, int]:
         if pos + 8 > end:
