@@ -28,6 +28,7 @@ from hounsfield.archive import extra_index
 from hounsfield.archive.blobs.base import BlobStore, blob_key
 from hounsfield.archive.blobs.filesystem import FilesystemBlobStore
 from hounsfield.archive.count_cache import CountCache
+from hounsfield.archive.frame_tables import FrameTableCache
 from hounsfield.archive.index import migrate, writer
 from hounsfield.archive.index.engine import WRITE, create_index_engine
 from hounsfield.archive.index.group_commit import GroupCommitter
@@ -54,6 +55,7 @@ class Archive:
         self._process_lock = _sqlite_writer_lock(engine)
         self._extra = extra_paths(settings.extra_query_attributes)
         self._counts = CountCache()
+        self._frame_tables = FrameTableCache()
 
     @classmethod
     def open(cls, settings: Settings, *, migrate_schema: bool = True) -> Archive:
@@ -168,8 +170,9 @@ class Archive:
     def stored_instances(self, target: Target, *, metadata: bool = False,
                          locations: bool = False) -> list[StoredInstance]:
         """The instances of a study, series or instance; raises a NotFoundError."""
+        cache = self._frame_tables if locations else None
         return self._read(lambda c: stored_instances(c, target, metadata=metadata,
-                                                     locations=locations))
+                                                     locations=cache))
 
     def open_blob(self, key: str) -> BinaryIO:
         """The stored Part 10 bytes of `key`, for reading; raises BlobNotFoundError."""

@@ -120,10 +120,12 @@ instance = Table(
     Column("blob_key", String(512), nullable=False),
     Column("size_bytes", BigInteger, nullable=False),
     Column("digest", String(64), nullable=False),  # SHA-256 of the stored bytes, hex
-    Column("metadata_json", LargeBinary, nullable=False),
-    Column("frames_json", LargeBinary, nullable=True),  # None: frames must be parsed
-    Column("bulk_data_json", LargeBinary, nullable=False),
     Column("created_at", Float, nullable=False),
+    # The documents last, the largest at the end (migration 0004): SQLite reads past a
+    # large value through its overflow pages to reach the columns after it.
+    Column("bulk_data_json", LargeBinary, nullable=False),
+    Column("frames_json", LargeBinary, nullable=True),  # None: frames must be parsed
+    Column("metadata_json", LargeBinary, nullable=False),
 )
 Index("ix_instance_series", instance.c.series_fk, instance.c.instance_number)
 Index("ix_instance_sop_class", instance.c.sop_class_uid)

@@ -8,14 +8,13 @@ into one study never lose an update.
 
 from __future__ import annotations
 
-import re
 import time
 from typing import Any
 
 from sqlalchemy import Connection, delete, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.exc import DBAPIError
 
+from hounsfield.archive.index.plain_sql import run_one
 from hounsfield.archive.index.schema import instance, patient, series, study
 from hounsfield.archive.record import InstanceRecord
 
@@ -26,7 +25,7 @@ _FOUND_COLUMNS = ("pk", "digest", "blob_key", "series_fk", "size_bytes")
 
 def find_instance(conn: Connection, sop_instance_uid: str) -> dict[str, Any] | None:
     """The stored version of an instance: its digest, blob key and place."""
-    row = _run(conn, _FIND_INSTANCE, uid=sop_instance_uid)
+    row = run_one(conn, _FIND_INSTANCE, uid=sop_instance_uid)
     return dict(zip(_FOUND_COLUMNS, row, strict=True)) if row else None
 
 
@@ -35,8 +34,8 @@ def is_referenced(conn: Connection, key: str) -> bool:
                         ).first() is not None
 
 
-# The statements every store runs are plain SQL handed straight to the driver: building
-# and compiling SQLAlchemy constructs cost more than the database work itself.
+# The statements every store runs are plain SQL handed straight to the driver
+# (plain_sql: building and compiling SQLAlchemy constructs cost more than SQLite's work).
 _INSTANCE_COLUMNS = [c.name for c in instance.columns if c.name != "pk"]
 _INSERT_INSTANCE = (f"INSERT INTO instance ({', '.join(_INSTANCE_COLUMNS)}) VALUES "
                     f"({', '.join(':' + c for c in _INSTANCE_COLUMNS)})")
@@ -55,14 +54,14 @@ def insert_instance(conn: Connection, record: InstanceRecord, blob_key: str) -> 
     """Add the instance and its patient, study and series rows; update the counters."""
     now = time.time()
     study_row = _locked_study(conn, record, now)
-    found = _run(conn, _SERIES_PK, uid=record.uids.series)
+    found = run_one(conn, _SERIES_PK, uid=record.uids.series)
     series_pk = found[0] if found else None
     new_series = series_pk is None
     if new_series:
         series_pk = _new_series(conn, record, study_row[0], now)
-    _run(conn, _INSERT_INSTANCE, **_instance_values(record, blob_key, series_pk, now))
-    _run(conn, _COUNT_SERIES, now=now, pk=series_pk)
-    _run(conn, _COUNT_STUDY, new_series=int(new_series), size=record.size_bytes,
+    run_one(conn, _INSERT_INSTANCE, **_instance_values(record, blob_key, series_pk, now))
+    run_one(conn, _COUNT_SERIES, now=now, pk=series_pk)
+    run_one(conn, _COUNT_STUDY, new_series=int(new_series), size=record.size_bytes,
          modalities=_with(study_row[1], record.series.get("modality")),
          classes=_with(study_row[2], record.uids.sop_class), now=now, pk=study_row[0])
 
@@ -82,10 +81,10 @@ def _instance_values(record: InstanceRecord, blob_key: str, series_pk: int,
 def _locked_study(conn: Connection, record: InstanceRecord, now: float) -> Any:
     """The study row (pk, modalities, SOP classes), created if new, locked for update."""
     lock = _LOCK_STUDY + (" FOR UPDATE" if conn.dialect.name == "postgresql" else "")
-    row = _run(conn, lock, uid=record.uids.study)
+    row = run_one(conn, lock, uid=record.uids.study)
     if row is None:
         _study_pk(conn, record, now)
-        row = _run(conn, lock, uid=record.uids.study)
+        row = run_one(conn, lock, uid=record.uids.study)
     return row
 
 
@@ -94,32 +93,6 @@ def _new_series(conn: Connection, record: InstanceRecord, study_pk: int, now: fl
         series_instance_uid=record.uids.series, study_fk=study_pk, **record.series,
         number_of_instances=0, created_at=now, updated_at=now).returning(series.c.pk)
     ).scalar_one()
-
-
-def _run(conn: Connection, sql: str, **params: Any) -> tuple[Any, ...] | None:
-    """Execute plain SQL written with :name parameters; its first row, if any.
-
-    It runs on the driver's own cursor (SQLAlchemy's statement handling costs more than
-    SQLite's work here), inside the connection's transaction; driver errors are wrapped
-    as SQLAlchemy wraps them, so callers see one kind of error."""
-    if conn.dialect.paramstyle == "pyformat":
-        sql = _PYFORMAT.get(sql) or _PYFORMAT.setdefault(sql, _to_pyformat(sql))
-    dbapi = conn.dialect.loaded_dbapi
-    cursor = conn.connection.cursor()
-    try:
-        cursor.execute(sql, params)
-        return cursor.fetchone() if cursor.description else None
-    except dbapi.Error as exc:
-        raise DBAPIError.instance(sql, params, exc, dbapi.Error) from exc
-    finally:
-        cursor.close()
-
-
-_PYFORMAT: dict[str, str] = {}
-
-
-def _to_pyformat(sql: str) -> str:
-    return re.sub(r"(?<!:):([a-z_]+)", r"%(\1)s", sql)
 
 
 def delete_instance(conn: Connection, instance_pk: int) -> None:
