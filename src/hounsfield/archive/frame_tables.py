@@ -61,7 +61,7 @@ class FrameTable(Sequence[tuple[Run, ...]]):
 
     @property
     def size(self) -> int:
-        """Its cost in the cache: frames, split ones counted per run."""
+        """Its cost in the cache: one per frame, and one per run of a split frame."""
         return len(self) + sum(len(runs) for runs in self._split.values())
 
 
