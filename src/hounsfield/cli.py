@@ -10,6 +10,7 @@ import sys
 import warnings
 from pathlib import Path
 
+from hounsfield import workers
 from hounsfield.config import Settings, load_settings
 from hounsfield.errors import ConfigError
 
@@ -78,10 +79,32 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
     else:
         _prepare(settings)
     _export(settings, args)
-    uvicorn.run("hounsfield.app:app_factory", factory=True, host=settings.host,
-                port=settings.port, workers=settings.workers, loop="uvloop",
-                http="httptools", access_log=False, timeout_keep_alive=30)
+    if settings.workers > 1 and workers.available():
+        try:
+            supervisor = workers.Supervisor(_run_worker, settings.host, settings.port,
+                                            settings.workers)
+        except OSError as exc:
+            print(f"hounsfield: cannot listen on {settings.host}:{settings.port}: "
+                  f"{exc.strerror}", file=sys.stderr)
+            return 1
+        return supervisor.run()
+    uvicorn.run(_UVICORN_APP, host=settings.host, port=settings.port,
+                workers=settings.workers, **_UVICORN_OPTIONS)
     return 0
+
+
+_UVICORN_APP = "hounsfield.app:app_factory"
+_UVICORN_OPTIONS: dict = dict(factory=True, loop="uvloop", http="httptools",
+                              access_log=False, timeout_keep_alive=30)
+
+
+def _run_worker(host: str, port: int) -> None:
+    """One worker process of `workers.Supervisor`: a server on a socket of its own."""
+    import uvicorn
+
+    _configure_logging()
+    config = uvicorn.Config(_UVICORN_APP, host=host, port=port, **_UVICORN_OPTIONS)
+    uvicorn.Server(config).run(sockets=[workers.listening_socket(host, port)])
 
 
 def _prepare(settings: Settings) -> None:

@@ -1,0 +1,105 @@
+"""Several workers on one port, each with its own SO_REUSEPORT socket."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+
+import httpx
+import pytest
+
+from hounsfield import workers
+from tests.e2e.server import Server
+
+pytestmark = [pytest.mark.e2e,
+              pytest.mark.skipif(not workers.available(), reason="Linux SO_REUSEPORT only")]
+
+
+def _pid_server(host: str, port: int) -> None:
+    """A worker that answers each connection with its process id, then closes it."""
+    sock = workers.listening_socket(host, port)
+    while True:
+        conn, _ = sock.accept()
+        with conn:
+            conn.sendall(str(os.getpid()).encode())
+
+
+def _ask_pid(port: int) -> int:
+    with socket.create_connection(("127.0.0.1", port), timeout=5) as conn:
+        return int(conn.recv(64))
+
+
+@pytest.fixture
+def supervisor():
+    running = workers.Supervisor(_pid_server, "127.0.0.1", 0, 2)
+    thread = threading.Thread(target=running.run, daemon=True)
+    thread.start()
+    yield running
+    running.stop()
+    thread.join(60)
+
+
+def _pids(port: int, count: int, timeout: float = 30) -> set[int]:
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            return {_ask_pid(port) for _ in range(count)}
+        except OSError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.1)
+
+
+def test_connections_are_spread_over_the_workers(supervisor) -> None:
+    assert len(_pids(supervisor.port, 64)) == 2
+
+
+def test_a_worker_that_dies_is_replaced(supervisor) -> None:
+    first = _pids(supervisor.port, 64)
+    os.kill(first.pop(), signal.SIGKILL)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        now = _pids(supervisor.port, 64)
+        if len(now) == 2 and first < now:
+            return
+        time.sleep(0.2)
+    raise AssertionError("the killed worker was not replaced")
+
+
+def test_a_port_in_use_is_refused_at_start() -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        with pytest.raises(OSError):
+            workers.Supervisor(_pid_server, "127.0.0.1", taken.getsockname()[1], 2)
+
+
+def test_serve_on_a_port_in_use_exits_with_a_message(tmp_path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        done = subprocess.run(
+            [sys.executable, "-m", "hounsfield", "serve", "--workers", "2", "--port",
+             str(taken.getsockname()[1]), "--data", str(tmp_path / "data")],
+            capture_output=True, text=True, timeout=60)
+    assert done.returncode == 1
+    assert "cannot listen on 127.0.0.1:" in done.stderr
+
+
+def test_two_workers_serve_and_stop_on_sigterm(tmp_path) -> None:
+    server = Server(tmp_path / "data", env={"HOUNSFIELD_WORKERS": "2"}).start()
+    try:
+        with httpx.Client() as client:
+            statuses = {client.get(server.rs + "/studies").status_code for _ in range(20)}
+        assert statuses == {204}  # an empty archive: no studies to match
+    finally:
+        assert server.process is not None
+        server.process.send_signal(signal.SIGTERM)
+        assert server.process.wait(60) == 0
+    with pytest.raises(httpx.TransportError):
+        httpx.get(server.url + "/health", timeout=2)
