@@ -12,6 +12,7 @@ offsets (from the first byte of the file) of its next sibling and of its first c
 
 from __future__ import annotations
 
+import copy
 import io
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -101,11 +102,8 @@ def _dataset(model: dict[str, Any]) -> Dataset:
 def _record(kind: str, ds: Dataset, keys: tuple[str, ...]) -> Dataset:
     record = _common(kind, ds)
     for keyword in keys:
-        if keyword in ds:
-            record[keyword] = ds[keyword]
-        else:
-            setattr(record, keyword, None)
-    return record
+        setattr(record, keyword, ds[keyword].value if keyword in ds else None)
+    return _encodable(record)
 
 
 def _instance_record(ds: Dataset, entry: DirectoryEntry) -> Dataset:
@@ -123,6 +121,20 @@ def _instance_record(ds: Dataset, entry: DirectoryEntry) -> Dataset:
     record.ReferencedSOPClassUIDInFile = entry.sop_class
     record.ReferencedSOPInstanceUIDInFile = entry.sop_instance
     record.ReferencedTransferSyntaxUIDInFile = entry.transfer_syntax
+    return _encodable(record)
+
+
+def _encodable(record: Dataset) -> Dataset:
+    """The record, each key pydicom cannot encode (a value the metadata got wrong)
+    made empty."""
+    for element in record:
+        probe = Dataset()  # a copy: encoding caches the bytes of a Person Name
+        probe.SpecificCharacterSet = record.get("SpecificCharacterSet")
+        probe.add(copy.deepcopy(element))
+        try:
+            _encoded_length(probe)
+        except Exception:  # noqa: BLE001 - whatever pydicom raises for that value
+            element.value = None
     return record
 
 
