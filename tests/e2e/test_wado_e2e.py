@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import io
+import shutil
+import subprocess
+import zipfile
 from collections.abc import Iterator
+from pathlib import Path
 
 import httpx
 import pydicom
@@ -11,6 +15,7 @@ import pytest
 from dicomweb_client.api import DICOMwebClient
 from helpers.data_files import pydicom_data_files, pydicom_test_file
 from helpers.dicom_files import ct_instance, part10_bytes
+from pydicom.fileset import FileSet
 
 from .server import Server
 from .test_stow_e2e import multipart
@@ -102,3 +107,34 @@ def test_every_pydicom_data_file_comes_back_as_stored(public_server: Server) -> 
         assert ds.SOPInstanceUID == uids[2]
         checked += 1
     assert checked > 20
+
+
+def test_study_downloads_as_a_zip_with_dicomdir(public_server: Server, tmp_path: Path) -> None:
+    """A real server streams the ZIP (chunked); unzip and pydicom's FileSet read it."""
+    study, series = "2.25.4713", "2.25.4713.1"
+    generated = [ct_instance(study, series, f"{series}.{n}", seed=n, frames=n) for n in (1, 2)]
+    for ds in generated:
+        ds.StudyTime, ds.StudyID = "090000", "1"
+    body, content_type = multipart([part10_bytes(ds) for ds in generated])
+    assert httpx.post(f"{public_server.rs}/studies", content=body,
+                      headers={"content-type": content_type}).status_code == 200
+    path = tmp_path / "study.zip"
+    url = f"{public_server.rs}/studies/{study}"
+    with httpx.stream("GET", url, params={"accept": "application/zip; transfer-syntax=*",
+                                          "dicomdir": "true"}) as response:
+        assert response.status_code == 200
+        assert response.headers["content-type"] == "application/zip"
+        assert response.headers["transfer-encoding"] == "chunked"
+        with path.open("wb") as out:
+            for chunk in response.iter_bytes():
+                out.write(chunk)
+    if shutil.which("unzip"):
+        tested = subprocess.run(["unzip", "-t", str(path)], capture_output=True, text=True,
+                                check=False)
+        assert tested.returncode == 0, tested.stdout
+    zipfile.ZipFile(path).extractall(tmp_path / "files")
+    file_set = FileSet(tmp_path / "files" / "DICOMDIR")
+    assert sorted(i.SOPInstanceUID for i in file_set) == [f"{series}.1", f"{series}.2"]
+    for instance in file_set:
+        number = int(instance.SOPInstanceUID.rsplit(".", 1)[1])
+        assert Path(instance.path).read_bytes() == part10_bytes(generated[number - 1])

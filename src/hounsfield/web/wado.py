@@ -2,7 +2,8 @@
 
 GET (and HEAD) {rs}/studies/{study}, .../series/{series}, .../instances/{instance}:
 the stored files, as stored or transcoded, streamed as `multipart/related;
-type="application/dicom"` parts (or one `application/dicom` body for an instance); and
+type="application/dicom"` parts (or one `application/dicom` body for an instance, or
+an `application/zip` archive, `wado_zip`); and
 their `/metadata` as DICOM JSON or multipart DICOM XML from the precomputed metadata,
 without opening a stored file. Frames and bulk data are in `wado_bulk`.
 """
@@ -18,21 +19,30 @@ from hounsfield.archive.retrieve import StoredInstance, Target
 from hounsfield.dicom.json_model import instance_path, with_base_url, without_private
 from hounsfield.dicom.transcode import MAX_DECODED_BYTES
 from hounsfield.dicom.xml_model import json_to_xml
-from hounsfield.errors import BadRequestError
+from hounsfield.errors import BadRequestError, NotAcceptableError
 from hounsfield.web.conditional import not_modified, validators
 from hounsfield.web.context import ae_title, rs_base_url, services, uid_param
 from hounsfield.web.headers import dicomweb_warning_values
 from hounsfield.web.negotiation import negotiate
 from hounsfield.web.qido_response import DICOM_JSON, JSON, MULTIPART_XML, encoded
-from hounsfield.web.wado_negotiation import accepted, instance_plan
+from hounsfield.web.wado_negotiation import (
+    ZIP,
+    Choice,
+    accepted,
+    instance_plan,
+    prefers_zip,
+    zip_choices,
+)
 from hounsfield.web.wado_response import (
     OutgoingInstance,
     instance_single,
     instances_multipart,
     multipart_type,
 )
+from hounsfield.web.wado_zip import dicomdir_wanted, zip_response
 
-_SUPPORTED = {False: frozenset({"accept"}), True: frozenset({"accept", "excludeprivate"})}
+_SUPPORTED = {False: frozenset({"accept", "dicomdir"}),
+              True: frozenset({"accept", "excludeprivate"})}
 METADATA_OFFERS = {
     DICOM_JSON: DICOM_JSON,
     JSON: JSON,
@@ -68,11 +78,14 @@ def warn_ignored(request: Request, response: Response) -> Response:
     """A Warning for each query parameter not supported here (PS3.18 §8.3.4 form)."""
     ignored = dict.fromkeys(k for k in request.query_params if k not in _SUPPORTED[
         request.url.path.endswith("/metadata")])
-    texts = [f"The query parameter {name} is not supported and was ignored"
-             for name in ignored]
-    for value in dicomweb_warning_values(rs_base_url(request), texts):
-        response.headers.append("warning", value)
+    for name in ignored:
+        _warn(request, response, f"The query parameter {name} is not supported and was ignored")
     return response
+
+
+def _warn(request: Request, response: Response, text: str) -> None:
+    for value in dicomweb_warning_values(rs_base_url(request), [text]):
+        response.headers.append("warning", value)
 
 
 def exclude_private(request: Request) -> bool:
@@ -107,13 +120,18 @@ async def _retrieve_instances(request: Request) -> Response:
     target = target_of(request)
     accept = accept_of(request)
     choices = accepted(accept)
-    base_url = rs_base_url(request)
+    with_dicomdir = dicomdir_wanted(request)
+    if prefers_zip(choices):
+        return await _retrieve_zip(request, target, accept, choices, with_dicomdir)
     found = await find(request, target)
-    multipart, syntaxes = instance_plan(
-        choices, [i.transfer_syntax_uid for i in found],
-        single_allowed=target.sop_instance is not None, accept=accept,
-        names=[f"instance {i.sop_instance}" for i in found],
-        may_decode=[i.decoded_size_bound <= MAX_DECODED_BYTES for i in found])
+    try:
+        multipart, syntaxes = _plan(choices, found, accept,
+                                   single_allowed=target.sop_instance is not None)
+    except NotAcceptableError:
+        if not zip_choices(choices):
+            raise
+        return await _retrieve_zip(request, target, accept, choices, with_dicomdir)
+    base_url = rs_base_url(request)
     current = validators([i.digest for i in found], [i.created_at for i in found],
                          "dicom", str(multipart), base_url, *syntaxes)
     if (unchanged := not_modified(request, current)) is not None:
@@ -123,9 +141,38 @@ async def _retrieve_instances(request: Request) -> Response:
     archive = services(request).archive
     head_only = request.method == "HEAD"
     if multipart:
-        return instances_multipart(archive, outgoing, current.token, current.headers,
-                                   head_only)
-    return await instance_single(archive, outgoing[0], current.headers, head_only)
+        response = instances_multipart(archive, outgoing, current.token, current.headers,
+                                       head_only)
+    else:
+        response = await instance_single(archive, outgoing[0], current.headers, head_only)
+    if with_dicomdir:
+        _warn(request, response, "The query parameter dicomdir applies to application/zip "
+              "only and was ignored")
+    return response
+
+
+def _plan(choices: list[Choice], found: list[StoredInstance], accept: str | None, *,
+          single_allowed: bool) -> tuple[bool, list[str]]:
+    """(multipart?, transfer syntax of each instance), by `instance_plan`."""
+    return instance_plan(
+        choices, [i.transfer_syntax_uid for i in found],
+        single_allowed=single_allowed, accept=accept,
+        names=[f"instance {i.sop_instance}" for i in found],
+        may_decode=[i.decoded_size_bound <= MAX_DECODED_BYTES for i in found])
+
+
+async def _retrieve_zip(request: Request, target: Target, accept: str | None,
+                        choices: list[Choice], with_dicomdir: bool) -> Response:
+    """The instances in a ZIP archive, each file in the transfer syntax the
+    application/zip ranges give it."""
+    found = await find(request, target, metadata=with_dicomdir)
+    _, syntaxes = _plan(zip_choices(choices), found, accept, single_allowed=False)
+    current = validators([i.digest for i in found], [i.created_at for i in found],
+                         ZIP, str(with_dicomdir), *syntaxes)
+    if (unchanged := not_modified(request, current)) is not None:
+        return unchanged
+    return zip_response(services(request).archive, found, syntaxes, current, target=target,
+                        with_dicomdir=with_dicomdir, head_only=request.method == "HEAD")
 
 
 async def _retrieve_metadata(request: Request) -> Response:

@@ -13,6 +13,12 @@ Instances (application/dicom):
   the default of application/dicom (PS3.18 Table 8.7.3-2), which `dicom.transcode`
   makes from the native, deflated and decodable transfer syntaxes.
 
+`application/zip` (Supplement 211) asks for the instances as Part 10 files in a ZIP
+archive: its transfer-syntax parameter means what it means for application/dicom (none:
+Explicit VR Little Endian; `*`: as stored), so each file takes the transfer syntax a
+multipart part would. It is used when it is the most preferred range, or when nothing
+preferred to it can be produced.
+
 Frames and bulk data (application/octet-stream and the compressed media types of
 PS3.18 Tables 8.7.3-4/-5): without a transfer-syntax parameter any transfer syntax of
 that media type is acceptable, so a JPEG tile asked as image/jpeg goes out as stored
@@ -31,6 +37,7 @@ from hounsfield.errors import NotAcceptableError
 from hounsfield.web.media_types import MediaRange, parse_accept
 
 DICOM = "application/dicom"
+ZIP = "application/zip"
 EXPLICIT_LE = str(ExplicitVRLittleEndian)
 AS_STORED = "*"
 
@@ -112,6 +119,17 @@ def instance_plan(choices: list[Choice], stored: list[str], *, single_allowed: b
                                 not decode[first])
         return True, plan  # type: ignore[return-value]
     raise _unproducible(accept, names[0], stored[0], len(stored), not decode[0])
+
+
+def zip_choices(choices: list[Choice]) -> list[Choice]:
+    """The application/zip ranges, as the multipart choices of Part 10 files they mean."""
+    return [Choice(True, DICOM, c.transfer_syntax) for c in choices
+            if not c.multipart and c.media_type == ZIP]
+
+
+def prefers_zip(choices: list[Choice]) -> bool:
+    """Is application/zip the client's most preferred range?"""
+    return bool(choices) and not choices[0].multipart and choices[0].media_type == ZIP
 
 
 def _first_syntax(choices: list[Choice], stored: str, may_decode: bool) -> str | None:

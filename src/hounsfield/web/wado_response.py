@@ -64,11 +64,11 @@ async def instance_single(archive: Archive, outgoing: OutgoingInstance,
                           headers: dict[str, str], head_only: bool) -> Response:
     """One instance as `application/dicom`; as stored, its length is known up front."""
     if not outgoing.as_stored:
-        data = await anyio.to_thread.run_sync(lambda: _transcoded(archive, outgoing.stored))
+        data = await anyio.to_thread.run_sync(lambda: transcoded(archive, outgoing.stored))
         body = b"" if head_only else data
         return Response(body, headers={**headers, "content-length": str(len(data))},
                         media_type=outgoing.content_type)
-    fp, first = await _open(archive, outgoing.stored)
+    fp, first = await open_stored(archive, outgoing.stored)
     length = outgoing.stored.size_bytes + len(missing_preamble(first))
     if head_only:
         fp.close()
@@ -86,10 +86,10 @@ async def _instance_parts(archive: Archive, outgoing: list[OutgoingInstance],
                           boundary: str) -> AsyncIterator[bytes]:
     for item in outgoing:
         if not item.as_stored:
-            data = await anyio.to_thread.run_sync(lambda i=item: _transcoded(archive, i.stored))
+            data = await anyio.to_thread.run_sync(lambda i=item: transcoded(archive, i.stored))
             yield _part_head(boundary, item, len(data)) + data + b"\r\n"
             continue
-        fp, first = await _open(archive, item.stored)
+        fp, first = await open_stored(archive, item.stored)
         length = item.stored.size_bytes + len(missing_preamble(first))
         yield _part_head(boundary, item, length)
         async for chunk in _rest_of_file(fp, first):
@@ -98,7 +98,7 @@ async def _instance_parts(archive: Archive, outgoing: list[OutgoingInstance],
     yield f"--{boundary}--\r\n".encode()
 
 
-async def _open(archive: Archive, stored: StoredInstance) -> tuple[BinaryIO, bytes]:
+async def open_stored(archive: Archive, stored: StoredInstance) -> tuple[BinaryIO, bytes]:
     """The open stored file and its first chunk."""
     fp = await anyio.to_thread.run_sync(archive.open_blob, stored.blob_key)
     try:
@@ -118,7 +118,7 @@ async def _rest_of_file(fp: BinaryIO, first: bytes) -> AsyncIterator[bytes]:
         fp.close()
 
 
-def _transcoded(archive: Archive, stored: StoredInstance) -> bytes:
+def transcoded(archive: Archive, stored: StoredInstance) -> bytes:
     with archive.open_blob(stored.blob_key) as fp:
         return to_explicit_vr_little_endian(fp.read())
 
