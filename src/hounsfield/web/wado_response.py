@@ -25,6 +25,7 @@ from hounsfield.errors import RangeNotSatisfiableError
 from hounsfield.web.wado_negotiation import DICOM
 
 CHUNK = 1 << 20
+WHOLE = 8 << 20  # a stored file up to this size is read in one go
 
 
 @dataclass(frozen=True)
@@ -70,6 +71,10 @@ async def instance_single(archive: Archive, outgoing: OutgoingInstance,
                         media_type=outgoing.content_type)
     fp, first = await open_stored(archive, outgoing.stored)
     length = outgoing.stored.size_bytes + len(missing_preamble(first))
+    if fp is None:  # read whole
+        body = b"" if head_only else missing_preamble(first) + first
+        return Response(body, headers={**headers, "content-length": str(length)},
+                        media_type=outgoing.content_type)
     if head_only:
         fp.close()
     body = _empty() if head_only else _rest_of_file(fp, first)
@@ -84,38 +89,54 @@ async def _empty() -> AsyncIterator[bytes]:
 
 async def _instance_parts(archive: Archive, outgoing: list[OutgoingInstance],
                           boundary: str) -> AsyncIterator[bytes]:
+    """The parts, each file read in one go when it fits in a chunk (one worker-thread
+    hop per instance) and the small delimiters sent with the next header."""
+    tail = b""
     for item in outgoing:
         if not item.as_stored:
             data = await anyio.to_thread.run_sync(lambda i=item: transcoded(archive, i.stored))
-            yield _part_head(boundary, item, len(data)) + data + b"\r\n"
+            yield tail + _part_head(boundary, item, len(data)) + data
+            tail = b"\r\n"
             continue
         fp, first = await open_stored(archive, item.stored)
         length = item.stored.size_bytes + len(missing_preamble(first))
-        yield _part_head(boundary, item, length)
+        yield tail + _part_head(boundary, item, length)
         async for chunk in _rest_of_file(fp, first):
             yield chunk
-        yield b"\r\n"
-    yield f"--{boundary}--\r\n".encode()
+        tail = b"\r\n"
+    yield tail + f"--{boundary}--\r\n".encode()
 
 
-async def open_stored(archive: Archive, stored: StoredInstance) -> tuple[BinaryIO, bytes]:
-    """The open stored file and its first chunk."""
-    fp = await anyio.to_thread.run_sync(archive.open_blob, stored.blob_key)
+async def open_stored(archive: Archive, stored: StoredInstance
+                      ) -> tuple[BinaryIO | None, bytes]:
+    """The stored file's first chunk, and the open file when more is to come (None: the
+    first chunk is the whole file, and the file is closed)."""
+    return await anyio.to_thread.run_sync(_first_chunk, archive, stored)
+
+
+def _first_chunk(archive: Archive, stored: StoredInstance) -> tuple[BinaryIO | None, bytes]:
+    fp = archive.open_blob(stored.blob_key)
     try:
-        return fp, await anyio.to_thread.run_sync(fp.read, CHUNK)
+        first = fp.read(max(CHUNK, stored.size_bytes) if stored.size_bytes <= WHOLE
+                        else CHUNK)
+        if len(first) < CHUNK or len(first) >= stored.size_bytes:
+            fp.close()
+            return None, first
+        return fp, first
     except BaseException:
         fp.close()
         raise
 
 
-async def _rest_of_file(fp: BinaryIO, first: bytes) -> AsyncIterator[bytes]:
+async def _rest_of_file(fp: BinaryIO | None, first: bytes) -> AsyncIterator[bytes]:
     """The file from its first chunk on (preamble added where missing), then closed."""
     try:
         yield missing_preamble(first) + first
-        while chunk := await anyio.to_thread.run_sync(fp.read, CHUNK):
+        while fp is not None and (chunk := await anyio.to_thread.run_sync(fp.read, CHUNK)):
             yield chunk
     finally:
-        fp.close()
+        if fp is not None:
+            fp.close()
 
 
 def transcoded(archive: Archive, stored: StoredInstance) -> bytes:

@@ -87,10 +87,12 @@ async def _stored_entry(archive: Archive, stream: ZipStream, item: StoredInstanc
         head = missing_preamble(first) + first
         yield stream.begin(name, item.size_bytes + len(head) - len(first), item.created_at)
         yield await anyio.to_thread.run_sync(stream.write, head)
-        while (chunk := await anyio.to_thread.run_sync(_next_chunk, fp, stream)) is not None:
+        while fp is not None and (
+                chunk := await anyio.to_thread.run_sync(_next_chunk, fp, stream)) is not None:
             yield chunk
     finally:
-        fp.close()
+        if fp is not None:
+            fp.close()
     yield stream.end()
 
 
