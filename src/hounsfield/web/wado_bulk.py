@@ -16,9 +16,11 @@ from starlette.responses import Response
 from hounsfield.archive.retrieve import Run, StoredInstance
 from hounsfield.dicom.json_model import instance_path
 from hounsfield.errors import NotAcceptableError, NotFoundError
+from hounsfield.web.bulk_parts import is_video
 from hounsfield.web.conditional import not_modified, validators
 from hounsfield.web.context import rs_base_url, services
 from hounsfield.web.wado import accept_of, find, head, target_of, warn_ignored
+from hounsfield.web.wado_bulkdata import retrieve_video
 from hounsfield.web.wado_negotiation import (
     BulkRepresentation,
     accepted,
@@ -47,6 +49,8 @@ async def retrieve_bulkdata(request: Request) -> Response:
 
 async def retrieve_instance_pixeldata(request: Request) -> Response:
     found = await _instance(request)
+    if is_video(found):
+        return warn_ignored(request, await retrieve_video(request, found))
     if PIXEL_DATA not in (found.bulk_data or {}) and found.frames:
         every_frame = list(range(1, len(found.frames) + 1))
         return warn_ignored(request, await _frames(request, found, every_frame))
