@@ -276,3 +276,35 @@ def test_unsupported_parameters_are_warned_about(client: TestClient,
     response = client.get(f"{RS}/studies/{STUDY}/pixeldata", params={"quality": "5"})
     assert response.status_code == 200
     assert "quality" in response.headers["warning"]
+
+
+# -- metadata includefield ----------------------------------------------------------------
+
+def test_metadata_includefield_keeps_those_attributes_and_the_identifying_uids(
+        client: TestClient, series: list[bytes]) -> None:
+    url = f"{RS}/studies/{STUDY}/series/{SERIES}/metadata"
+    full = client.get(url).json()
+    response = client.get(url, params=[("includefield", "PatientID,00100010"),
+                                       ("includefield", "IconImageSequence.Rows")])
+    assert response.status_code == 200 and "warning" not in response.headers
+    identifying = {"0020000D", "0020000E", "00080018", "00080016"}
+    wanted = {"00100020", "00100010", "00880200"} | identifying
+    assert [set(d) for d in response.json()] == [wanted & set(d) for d in full]
+    assert response.json()[1]["00880200"] == full[1]["00880200"]  # the sequence, whole
+    assert response.headers["etag"] != client.get(url).headers["etag"]
+    dcm4chee = client.get(url, params={"includefields": "PatientID"}).json()
+    assert [set(d) for d in dcm4chee] == [{"00100020"} | identifying] * 2
+
+
+def test_metadata_includefield_all_is_everything_and_unknown_keywords_are_400(
+        client: TestClient, series: list[bytes]) -> None:
+    url = f"{RS}/studies/{STUDY}/metadata"
+    assert client.get(url, params={"includefield": "all"}).json() == client.get(url).json()
+    both = client.get(url, params={"includefield": "PatientID,all"}).json()
+    assert both == client.get(url).json()
+    bad = client.get(url, params={"includefield": "PatientNam"})
+    assert bad.status_code == 400 and "PatientNam" in bad.json()["errorMessage"]
+    private = client.get(url, params={"includefield": "00091011", "excludeprivate": "true"})
+    assert all("00091011" not in d for d in private.json())
+    kept = client.get(url, params={"includefield": "00091011"}).json()
+    assert "BulkDataURI" in kept[1]["00091011"]
