@@ -308,3 +308,25 @@ def test_metadata_includefield_all_is_everything_and_unknown_keywords_are_400(
     assert all("00091011" not in d for d in private.json())
     kept = client.get(url, params={"includefield": "00091011"}).json()
     assert "BulkDataURI" in kept[1]["00091011"]
+
+
+def test_cors_exposes_what_bulk_data_clients_read(client: TestClient,
+                                                  app_archive: Archive) -> None:
+    data, _ = video_instance()
+    store(app_archive, data, "video.dcm")
+    response = client.get(url_of(data, "/pixeldata"), headers={
+        "origin": "https://viewer.example", "range": "bytes=0-9"})
+    assert response.status_code == 206
+    exposed = {h.strip() for h in response.headers["access-control-expose-headers"].split(",")}
+    wanted = {"etag", "last-modified", "content-range", "accept-ranges", "content-location",
+              "warning", "content-type", "content-length"}
+    assert wanted <= exposed
+    assert wanted - {"content-location", "warning"} <= set(response.headers)
+    preflight = client.options(url_of(data, "/pixeldata"), headers={
+        "origin": "https://viewer.example", "access-control-request-method": "GET"})
+    assert preflight.status_code == 204
+    assert preflight.headers["access-control-expose-headers"] == \
+        response.headers["access-control-expose-headers"]
+    allowed = preflight.headers["access-control-allow-headers"]
+    assert {"range", "if-none-match", "if-modified-since"} <= {
+        h.strip() for h in allowed.split(",")}
