@@ -53,7 +53,7 @@ async def retrieve_instance_pixeldata(request: Request) -> Response:
         return warn_ignored(request, await retrieve_video(request, found))
     if PIXEL_DATA not in (found.bulk_data or {}) and found.frames:
         every_frame = list(range(1, len(found.frames) + 1))
-        return warn_ignored(request, await _frames(request, found, every_frame))
+        return warn_ignored(request, await _frames(request, found, every_frame, whole=True))
     return warn_ignored(request, await _bulk_data(request, found, PIXEL_DATA))
 
 
@@ -62,13 +62,18 @@ async def _instance(request: Request) -> StoredInstance:
     return found
 
 
-async def _frames(request: Request, found: StoredInstance, numbers: list[int]) -> Response:
+async def _frames(request: Request, found: StoredInstance, numbers: list[int],
+                  whole: bool = False) -> Response:
+    """The frames `numbers`; `whole`: all of them as the pixel data, whose one frame is
+    then located at its BulkDataURI, .../pixeldata."""
     if found.frames is None:
         raise _no_frame_table(found)
     produced = stored_representation(found.transfer_syntax_uid, pixel_data=True)
     what = f"the frames of instance {found.sop_instance}"
     base = rs_base_url(request) + _path(found)
     locations = [f"{base}/frames/{n}" for n in numbers]
+    if whole and len(numbers) == 1:
+        locations = [f"{base}/{PIXEL_DATA}"]
     spans = [found.frames[n - 1] for n in numbers]
     return await _respond(request, found, produced, spans, locations, what)
 
