@@ -9,11 +9,9 @@ import io
 import pydicom
 import pytest
 from helpers.data_files import pydicom_test_file
-from helpers.dicom_files import ct_instance, part10_bytes
+from helpers.dicom_files import ct_instance, part10_bytes, pdf_instance, video_instance
 from helpers.multipart_body import split_parts
 from pydicom.dataset import Dataset
-from pydicom.encaps import encapsulate
-from pydicom.uid import generate_uid
 from starlette.testclient import TestClient
 
 from hounsfield.archive.archive import Archive
@@ -21,7 +19,7 @@ from hounsfield.archive.archive import Archive
 RS = "/aets/HOUNSFIELD/rs"
 STUDY, SERIES = "2.25.200", "2.25.200.1"
 EXPLICIT = "1.2.840.10008.1.2.1"
-MPEG4 = "1.2.840.10008.1.2.4.102"
+MPEG4 = "1.2.840.10008.1.2.4.102"  # MPEG-4 AVC/H.264 High Profile / Level 4.1
 OCTETS = 'multipart/related; type="application/octet-stream"'
 BASE = "http://testserver" + RS
 
@@ -53,36 +51,6 @@ def series(app_archive: Archive) -> list[bytes]:
     for number, data in enumerate(stored):
         store(app_archive, data, f"{number}.dcm")
     return stored
-
-
-def video_instance(study: str = STUDY, fragments: int = 3) -> tuple[bytes, bytes]:
-    """An MPEG-4 AVC/H.264 instance whose stream is split over `fragments` fragments;
-    returns (Part 10 bytes, stream)."""
-    stream = b"\x00\x00\x00\x18ftypmp42" + bytes(i % 251 for i in range(6000))
-    ds = ct_instance(study, generate_uid(), frames=1)
-    del ds.PixelData
-    ds.file_meta.TransferSyntaxUID = MPEG4
-    ds.SOPClassUID = ds.file_meta.MediaStorageSOPClassUID = "1.2.840.10008.5.1.4.1.1.77.1.4.1"
-    ds.NumberOfFrames = 120
-    ds.Rows, ds.Columns, ds.BitsAllocated, ds.BitsStored, ds.HighBit = 64, 64, 8, 8, 7
-    ds.SamplesPerPixel, ds.PhotometricInterpretation = 3, "YBR_PARTIAL_420"
-    ds.PixelData = encapsulate([stream], fragments_per_frame=fragments)
-    ds["PixelData"].VR = "OB"
-    return part10_bytes(ds), stream
-
-
-def pdf_instance(study: str = STUDY) -> tuple[bytes, bytes]:
-    document = b"%PDF-1.4\n" + b"% hounsfield test document\n" * 100 + b"%%EOF\n"
-    ds = ct_instance(study, generate_uid())
-    for keyword in ("PixelData", "Rows", "Columns", "BitsAllocated", "BitsStored",
-                    "HighBit", "PixelRepresentation", "SamplesPerPixel",
-                    "PhotometricInterpretation"):
-        delattr(ds, keyword)
-    ds.SOPClassUID = ds.file_meta.MediaStorageSOPClassUID = "1.2.840.10008.5.1.4.1.1.104.1"
-    ds.Modality = "DOC"
-    ds.MIMETypeOfEncapsulatedDocument = "application/pdf"
-    ds.EncapsulatedDocument = document
-    return part10_bytes(ds), document
 
 
 def url_of(data: bytes, suffix: str = "") -> str:
@@ -197,7 +165,7 @@ def test_compressed_pixel_data_goes_out_as_stored_and_the_rest_is_left_out(
 
 
 def test_video_is_one_part_with_byte_ranges(client: TestClient, app_archive: Archive) -> None:
-    data, stream = video_instance()
+    data, stream = video_instance(STUDY)
     store(app_archive, data, "video.dcm")
     url = url_of(data, "/pixeldata")
     single = client.get(url, headers={"accept": "video/mp4"})
@@ -224,7 +192,7 @@ def test_video_is_one_part_with_byte_ranges(client: TestClient, app_archive: Arc
 
 def test_encapsulated_pdf_goes_out_as_application_pdf(client: TestClient,
                                                       app_archive: Archive) -> None:
-    data, document = pdf_instance()
+    data, document = pdf_instance(STUDY)
     store(app_archive, data, "pdf.dcm")
     response = client.get(f"{RS}/studies/{STUDY}",
                           headers={"accept": 'multipart/related; type="application/pdf"'})
@@ -312,7 +280,7 @@ def test_metadata_includefield_all_is_everything_and_unknown_keywords_are_400(
 
 def test_cors_exposes_what_bulk_data_clients_read(client: TestClient,
                                                   app_archive: Archive) -> None:
-    data, _ = video_instance()
+    data, _ = video_instance(STUDY)
     store(app_archive, data, "video.dcm")
     response = client.get(url_of(data, "/pixeldata"), headers={
         "origin": "https://viewer.example", "range": "bytes=0-9"})
