@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import anyio
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -122,8 +123,8 @@ async def _bulk_set(request: Request, parts_of: PartsOf, kind: str) -> Response:
     choices = accepted(accept)
     base_url = rs_base_url(request)
     found = await find(request, target, locations=True)
-    candidates = [parts_of(i, base_url) for i in found]
-    selection = select(choices, found, candidates)
+    candidates, selection = await anyio.to_thread.run_sync(  # many frames: CPU, off the loop
+        lambda: _candidates_and_selection(parts_of, found, base_url, choices))
     if not selection.outgoing:
         raise _nothing_to_send(target, kind, accept, candidates)
     current = validators([i.digest for i in found], [i.created_at for i in found],
@@ -135,6 +136,13 @@ async def _bulk_set(request: Request, parts_of: PartsOf, kind: str) -> Response:
     for value in dicomweb_warning_values(base_url, _left_out(selection, kind)):
         response.headers.append("warning", value)
     return response
+
+
+def _candidates_and_selection(parts_of: PartsOf, found: list[StoredInstance], base_url: str,
+                              choices: list[Choice]
+                              ) -> tuple[list[list[BulkPart | None]], Selection]:
+    candidates = [parts_of(i, base_url) for i in found]
+    return candidates, select(choices, found, candidates)
 
 
 def _left_out(selection: Selection, kind: str) -> list[str]:
