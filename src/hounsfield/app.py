@@ -16,7 +16,7 @@ from starlette.routing import Mount, Route
 
 from hounsfield.archive.archive import Archive
 from hounsfield.config import Settings, load_settings
-from hounsfield.web import health, qido, stow, wado, wado_bulk
+from hounsfield.web import health, qido, stow, wado, wado_bulk, wado_bulkdata
 from hounsfield.web.context import Services
 from hounsfield.web.cors import CORSMiddleware
 from hounsfield.web.errors import EXCEPTION_HANDLERS
@@ -37,9 +37,10 @@ def rs_routes() -> list[Route]:
         Route("/studies/{study}/instances", qido.search_for_instances, methods=["GET"]),
         Route("/studies/{study}/series/{series}/instances", qido.search_for_instances,
               methods=["GET"]),
-        Route("/studies/{study}", wado.retrieve_study, methods=["GET"]),
-        Route("/studies/{study}/series/{series}", wado.retrieve_series, methods=["GET"]),
-        Route(instance, wado.retrieve_instance, methods=["GET"]),
+        Route("/studies/{study}", wado_bulkdata.retrieve_study, methods=["GET"]),
+        Route("/studies/{study}/series/{series}", wado_bulkdata.retrieve_series,
+              methods=["GET"]),
+        Route(instance, wado_bulkdata.retrieve_instance, methods=["GET"]),
         Route("/studies/{study}/metadata", wado.retrieve_study_metadata, methods=["GET"]),
         Route("/studies/{study}/series/{series}/metadata", wado.retrieve_series_metadata,
               methods=["GET"]),
@@ -50,6 +51,16 @@ def rs_routes() -> list[Route]:
               methods=["GET"]),
         Route(instance + "/pixeldata", wado_bulk.retrieve_instance_pixeldata,
               methods=["GET"]),
+        Route("/studies/{study}/bulkdata", wado_bulkdata.retrieve_study_bulkdata,
+              methods=["GET"]),
+        Route("/studies/{study}/series/{series}/bulkdata",
+              wado_bulkdata.retrieve_series_bulkdata, methods=["GET"]),
+        Route(instance + "/bulkdata", wado_bulkdata.retrieve_instance_bulkdata,
+              methods=["GET"]),
+        Route("/studies/{study}/pixeldata", wado_bulkdata.retrieve_study_pixeldata,
+              methods=["GET"]),
+        Route("/studies/{study}/series/{series}/pixeldata",
+              wado_bulkdata.retrieve_series_pixeldata, methods=["GET"]),
     ]
 
 

@@ -411,13 +411,18 @@ def test_an_instance_without_pixel_data_has_no_frames(client: TestClient,
 
 def test_unsupported_query_parameters_are_warned_about(client: TestClient,
                                                        series: list[bytes]) -> None:
-    for suffix in ("/metadata", "", "/instances/" + f"{SERIES}.2/frames/1"):
+    for suffix in ("", "/instances/" + f"{SERIES}.2/frames/1"):
         response = client.get(f"{RS}/studies/{STUDY}/series/{SERIES}{suffix}",
                               params={"includefield": "all", "accept": "*/*"})
         assert response.status_code == 200
         assert response.headers["warning"] == (
             f"299 http://testserver{RS}: The query parameter includefield is not "
             "supported and was ignored")
+    metadata = client.get(f"{RS}/studies/{STUDY}/series/{SERIES}/metadata",
+                          params={"includefield": "all", "charset": "utf-8"})
+    assert metadata.headers["warning"] == (
+        f"299 http://testserver{RS}: The query parameter charset is not supported and "
+        "was ignored")  # includefield is supported on metadata
 
 
 def test_metadata_excludeprivate(client: TestClient, app_archive: Archive) -> None:

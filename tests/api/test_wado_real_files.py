@@ -4,8 +4,10 @@ to the exact element bytes, and its frames are those pydicom finds."""
 
 from __future__ import annotations
 
+import dataclasses
 import io
 from collections.abc import Iterator
+from typing import Any
 
 import pydicom
 import pytest
@@ -86,28 +88,101 @@ def test_every_real_series_streams_its_files(
         assert {d for _, d in parts} == files
 
 
-def test_every_bulk_data_uri_gives_the_element_bytes(
-        client: TestClient, stored_files: dict[str, tuple[str, bytes]]) -> None:
+def bulk_data_uris(data_set: dict[str, Any]) -> Iterator[tuple[str, str]]:
+    """(tag path, BulkDataURI) of every bulk data element at every depth."""
+    for tag, element in data_set.items():
+        if "BulkDataURI" in element:
+            yield tag, element["BulkDataURI"]
+        for number, item in enumerate(element.get("Value", [])
+                                      if element.get("vr") == "SQ" else []):
+            for path, uri in bulk_data_uris(item):
+                yield f"{tag}/{number}/{path}", uri
+
+
+def element_value(ds: pydicom.Dataset, path: str) -> bytes:
+    """The value pydicom reads at a tag path such as 00880200/0/7FE00010."""
+    steps = path.split("/")
+    for tag, number in zip(steps[:-1:2], steps[1::2], strict=True):
+        ds = ds[int(tag, 16)].value[int(number)]
+    return ds[int(steps[-1], 16)].value
+
+
+def expected_pixel_parts(ds: pydicom.Dataset) -> list[bytes]:
+    """What /pixeldata answers: native pixel data whole; compressed, each frame's
+    fragments (one part per frame, PS3.18 Table 8.7.3-5 bitstreams as stored)."""
+    if not transfer_syntax(ds.file_meta.TransferSyntaxUID).encapsulated:
+        return [ds.PixelData]
+    frames = int(ds.get("NumberOfFrames", 1) or 1)
+    return list(pydicom.encaps.generate_frames(ds.PixelData, number_of_frames=frames))
+
+
+def check_every_bulk_data_uri(client: TestClient, stored_files: dict[str, tuple[str, bytes]],
+                              root: str, headers: dict[str, str]) -> int:
+    """Fetch every BulkDataURI of every stored file's metadata: each starts with `root`
+    and answers with exactly the element's bytes; returns how many were checked."""
     checked = 0
     for url, data in stored_files.values():
-        metadata = client.get(url + "/metadata").json()[0]
-        syntax = transfer_syntax(pydicom.dcmread(io.BytesIO(data), stop_before_pixels=True)
-                                 .file_meta.TransferSyntaxUID)
-        for tag, element in metadata.items():
-            if "BulkDataURI" not in element:
-                continue
-            response = client.get(element["BulkDataURI"])
+        [metadata] = client.get(url + "/metadata", headers=headers).json()
+        ds = pydicom.dcmread(io.BytesIO(data))
+        syntax = transfer_syntax(ds.file_meta.TransferSyntaxUID)
+        for path, uri in bulk_data_uris(metadata):
+            assert uri.startswith(root + url), (uri, root + url)
+            response = client.get(uri[len(root):], headers={**headers, "accept": "*/*"})
             if syntax is None or not syntax.little_endian or syntax.deflated:
-                assert response.status_code in (200, 406), (url, tag)
+                assert response.status_code == 406, (url, path)  # would need swapping
                 continue
-            assert response.status_code == 200, (url, tag, response.text)
-            if tag == "7FE00010" and syntax.encapsulated:
-                continue  # compressed pixel data: its frames, checked below
-            [(_, value)] = split_parts(response.content, response.headers["content-type"])
-            expected = pydicom.dcmread(io.BytesIO(data))[tag].value
-            assert value == expected, (url, tag)
+            if response.status_code == 406 and path == "7FE00010":
+                continue  # compressed frames that cannot be located without decoding
+            assert response.status_code == 200, (url, path, response.text)
+            values = [v for _, v in split_parts(response.content,
+                                                response.headers["content-type"])]
+            if uri.endswith("/pixeldata"):
+                assert values == expected_pixel_parts(ds), url
+            else:
+                assert values == [element_value(ds, path)], (url, path)
             checked += 1
-    assert checked > 10
+    return checked
+
+
+def test_every_bulk_data_uri_gives_the_element_bytes(
+        client: TestClient, stored_files: dict[str, tuple[str, bytes]]) -> None:
+    assert check_every_bulk_data_uri(client, stored_files, "http://testserver", {}) > 30
+
+
+def test_bulk_data_uris_are_absolute_behind_a_reverse_proxy(
+        module_archive: Archive, stored_files: dict[str, tuple[str, bytes]]) -> None:
+    forwarded = {"x-forwarded-proto": "https", "x-forwarded-host": "proxy.example:8443",
+                 "x-forwarded-prefix": "/pacs/"}
+    with TestClient(create_app(module_archive.settings, module_archive)) as client:
+        assert check_every_bulk_data_uri(client, stored_files,
+                                         "https://proxy.example:8443/pacs", forwarded) > 30
+    public = dataclasses.replace(module_archive.settings,
+                                 public_base_url="https://pacs.example.org/dicomweb")
+    archive = Archive(public, module_archive.engine, module_archive.blobs)
+    with TestClient(create_app(public, archive)) as client:
+        assert check_every_bulk_data_uri(client, stored_files,
+                                         "https://pacs.example.org/dicomweb", forwarded) > 30
+
+
+def test_study_bulkdata_parts_are_what_their_content_locations_answer(
+        client: TestClient, stored_files: dict[str, tuple[str, bytes]]) -> None:
+    studies = {url.split("/series/")[0] for url, _ in stored_files.values()}
+    parts_seen = 0
+    for study in sorted(studies):
+        response = client.get(study + "/bulkdata", headers={"accept": "*/*"})
+        if response.status_code in (404, 406):
+            continue  # no bulk data; or only big endian or deflated (would need swapping)
+        assert response.status_code == 200, (study, response.text)
+        assert int(response.headers["content-length"]) == len(response.content)
+        for headers, value in split_parts(response.content, response.headers["content-type"]):
+            location = headers["content-location"].removeprefix("http://testserver")
+            alone = client.get(location, headers={"accept": "*/*"})
+            [(single_headers, single)] = split_parts(alone.content,
+                                                     alone.headers["content-type"])
+            assert single == value, location
+            assert single_headers["content-type"] == headers["content-type"], location
+            parts_seen += 1
+    assert parts_seen > 30
 
 
 def test_compressed_frames_are_the_stored_fragments(

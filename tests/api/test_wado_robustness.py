@@ -7,7 +7,7 @@ import random
 
 import pytest
 from helpers.data_files import pydicom_test_file
-from helpers.dicom_files import ct_instance, part10_bytes
+from helpers.dicom_files import ct_instance, part10_bytes, pdf_instance, video_instance
 from starlette.testclient import TestClient
 
 from hounsfield.archive.archive import Archive
@@ -15,9 +15,10 @@ from hounsfield.archive.archive import Archive
 RS = "/aets/HOUNSFIELD/rs"
 MEDIA = ["*/*", "multipart/related", "multipart/*", "application/dicom", "application/*",
          "application/octet-stream", "image/jpeg", "image/*", "application/dicom+json",
-         "text/html", "multipart/mixed", "video/mp4", "*/x", "a", ""]
+         "text/html", "multipart/mixed", "video/mp4", "*/x", "a", "", "application/pdf"]
 INNER = ["application/dicom", "application/octet-stream", "image/jpeg", "image/jls",
-         "application/dicom+xml", "*/*", "bogus", '"quoted"', ""]
+         "application/dicom+xml", "*/*", "bogus", '"quoted"', "", "video/mp4", "video/*",
+         "application/pdf"]
 SYNTAX = ["*", "1.2.840.10008.1.2.1", "1.2.840.10008.1.2", "1.2.840.10008.1.2.4.50",
           "1.2.840.10008.1.2.4.70", "x", "", '"1.2"', "1." * 40]
 PARAMS = ["q=0", "q=0.5", "q=1", "q=2", "q=x", "foo=bar", ";", "charset=utf-8"]
@@ -44,7 +45,8 @@ def urls(app_archive: Archive) -> list[str]:
             part10_bytes(ct_instance("2.25.5", "2.25.5.1", "2.25.5.1.1", frames=3)),
             pydicom_test_file("SC_rgb_jpeg_dcmtk.dcm").read_bytes(),
             pydicom_test_file("MR_small_bigendian.dcm").read_bytes(),
-            pydicom_test_file("image_dfl.dcm").read_bytes()]):
+            pydicom_test_file("image_dfl.dcm").read_bytes(),
+            video_instance("2.25.5")[0], pdf_instance("2.25.5")[0]]):
         path = app_archive.blobs.spool_dir / f"{number}.dcm"
         path.write_bytes(data)
         outcome = app_archive.store_file(path)
@@ -56,17 +58,20 @@ def urls(app_archive: Archive) -> list[str]:
 
 SUFFIXES = ["", "/metadata", "/frames/1", "/frames/1,2,3", "/frames/0", "/frames/x",
             "/frames/4", "/pixeldata", "/bulkdata/7FE00010", "/bulkdata/zz",
-            "/bulkdata/00280010", "/bulkdata/00480105/0/00282000"]
+            "/bulkdata/00280010", "/bulkdata/00480105/0/00282000", "/bulkdata",
+            "/bulkdata/00420011", "/metadata?includefield=PatientID,x",
+            "/metadata?includefield=all&includefields=00100010"]
 RANGES = ["bytes=0-9", "bytes=-5", "bytes=5-", "bytes=99999999-", "bytes=x", "bytes=0-1,3-4"]
 
 
 def test_no_request_makes_a_500(client: TestClient, urls: list[str]) -> None:
     rng = random.Random(20261123)
     statuses = set()
-    for _ in range(300):
+    for _ in range(400):
         url = rng.choice(urls)
         level = rng.choice([url, url.split("/instances/")[0], url.split("/series/")[0]])
-        suffix = rng.choice(SUFFIXES) if level == url else rng.choice(["", "/metadata"])
+        suffix = rng.choice(SUFFIXES) if level == url else rng.choice(
+            ["", "/metadata", "/bulkdata", "/pixeldata", "/metadata?includefield=Rows"])
         headers = {"accept": random_accept(rng)}
         if rng.random() < 0.3:
             headers["range"] = rng.choice(RANGES)

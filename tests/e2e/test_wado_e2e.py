@@ -14,7 +14,7 @@ import pydicom
 import pytest
 from dicomweb_client.api import DICOMwebClient
 from helpers.data_files import pydicom_data_files, pydicom_test_file
-from helpers.dicom_files import ct_instance, part10_bytes
+from helpers.dicom_files import ct_instance, part10_bytes, video_instance
 from pydicom.fileset import FileSet
 
 from .server import Server
@@ -138,3 +138,32 @@ def test_study_downloads_as_a_zip_with_dicomdir(public_server: Server, tmp_path:
     for instance in file_set:
         number = int(instance.SOPInstanceUID.rsplit(".", 1)[1])
         assert Path(instance.path).read_bytes() == part10_bytes(generated[number - 1])
+
+
+def test_dicomweb_client_gets_the_bulk_data_of_a_study_and_seeks_in_a_video(
+        public_server: Server) -> None:
+    client = DICOMwebClient(public_server.rs)
+    study, series = "2.25.4714", "2.25.4714.1"
+    generated = [ct_instance(study, series, f"{series}.{n}", seed=n, frames=n) for n in (1, 2)]
+    video, stream = video_instance(study)
+    client.store_instances(generated + [pydicom.dcmread(io.BytesIO(video))])
+
+    pixel_data = client.retrieve_bulkdata(f"{public_server.rs}/studies/{study}/pixeldata")
+    # one STOW-RS request stores its instances concurrently: the series' order may vary
+    assert sorted(pixel_data) == sorted([generated[0].PixelData, generated[1].PixelData,
+                                         stream])
+    metadata = client.retrieve_study_metadata(study)
+    uris = [m["7FE00010"]["BulkDataURI"] for m in metadata]
+    assert all(uri.startswith(public_server.rs + "/studies/") for uri in uris)
+    assert [client.retrieve_bulkdata(u)[0] for u in uris] == pixel_data
+
+    [video_uri] = [u for u in uris if client.retrieve_bulkdata(u) == [stream]]
+    assert client.retrieve_bulkdata(video_uri, byte_range=(2990, 3009)) == [stream[2990:3010]]
+    seek = httpx.get(video_uri, headers={"accept": "video/mp4", "range": "bytes=100-"})
+    assert seek.status_code == 206 and seek.content == stream[100:]
+    assert seek.headers["content-type"] == "video/mp4; transfer-syntax=1.2.840.10008.1.2.4.102"
+
+    native = httpx.get(f"{public_server.rs}/studies/{study}", headers={
+        "accept": 'multipart/related; type="application/octet-stream"'})
+    assert native.status_code == 200
+    assert "1 bulk data part(s) of 1 instance(s)" in native.headers["warning"]  # the video

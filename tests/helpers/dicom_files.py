@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 from pydicom.dataset import Dataset, FileMetaDataset
+from pydicom.encaps import encapsulate
 from pydicom.uid import CTImageStorage, ExplicitVRLittleEndian, generate_uid
 
 
@@ -52,3 +53,34 @@ def spool(data: bytes, folder: Path, name: str = "in.dcm") -> Path:
     path = folder / name
     path.write_bytes(data)
     return path
+
+
+def video_instance(study: str, fragments: int = 3) -> tuple[bytes, bytes]:
+    """An MPEG-4 AVC/H.264 instance whose stream is split over `fragments` fragments;
+    returns (Part 10 bytes, stream)."""
+    stream = b"\x00\x00\x00\x18ftypmp42" + bytes(i % 251 for i in range(6000))
+    ds = ct_instance(study, generate_uid(), frames=1)
+    del ds.PixelData
+    ds.file_meta.TransferSyntaxUID = "1.2.840.10008.1.2.4.102"  # MPEG-4 AVC/H.264
+    ds.SOPClassUID = ds.file_meta.MediaStorageSOPClassUID = "1.2.840.10008.5.1.4.1.1.77.1.4.1"
+    ds.NumberOfFrames = 120
+    ds.Rows, ds.Columns, ds.BitsAllocated, ds.BitsStored, ds.HighBit = 64, 64, 8, 8, 7
+    ds.SamplesPerPixel, ds.PhotometricInterpretation = 3, "YBR_PARTIAL_420"
+    ds.PixelData = encapsulate([stream], fragments_per_frame=fragments)
+    ds["PixelData"].VR = "OB"
+    return part10_bytes(ds), stream
+
+
+def pdf_instance(study: str) -> tuple[bytes, bytes]:
+    """An Encapsulated PDF instance; returns (Part 10 bytes, document)."""
+    document = b"%PDF-1.4\n" + b"% hounsfield test document\n" * 100 + b"%%EOF\n"
+    ds = ct_instance(study, generate_uid())
+    for keyword in ("PixelData", "Rows", "Columns", "BitsAllocated", "BitsStored",
+                    "HighBit", "PixelRepresentation", "SamplesPerPixel",
+                    "PhotometricInterpretation"):
+        delattr(ds, keyword)
+    ds.SOPClassUID = ds.file_meta.MediaStorageSOPClassUID = "1.2.840.10008.5.1.4.1.1.104.1"
+    ds.Modality = "DOC"
+    ds.MIMETypeOfEncapsulatedDocument = "application/pdf"
+    ds.EncapsulatedDocument = document
+    return part10_bytes(ds), document

@@ -6,11 +6,12 @@ import hashlib
 import mmap
 import os
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 import orjson
 
 from hounsfield.archive.record import InstanceRecord
+from hounsfield.archive.retrieve import FRAGMENTS
 from hounsfield.dicom import attributes, status
 from hounsfield.dicom.element_reader import Header, NeedsFullParserError, read_header
 from hounsfield.dicom.frames import Frame, ImageLayout, frame_table
@@ -21,7 +22,7 @@ from hounsfield.dicom.json_model import (
     instance_json,
     instance_path,
 )
-from hounsfield.dicom.part10 import read_part10, read_pixel_data
+from hounsfield.dicom.part10 import PixelData, read_part10, read_pixel_data
 from hounsfield.dicom.transfer_syntax import is_supported
 from hounsfield.errors import HounsfieldError, InstanceRejectedError, StorageUnavailableError
 
@@ -77,7 +78,7 @@ def _describe_fast(fp: BinaryIO, buf: mmap.mmap, file_size: int, bulk_data_thres
     layout = ImageLayout.of_model(model.model, _extended_offset_table(header, buf))
     frames = frame_table(fp, pixel, layout) if pixel is not None else None
     return _record(uids, model, header.transfer_syntax_uid, layout.number_of_frames,
-                   file_size, hashlib.sha256(buf).hexdigest(), frames)
+                   file_size, hashlib.sha256(buf).hexdigest(), frames, pixel)
 
 
 def _describe_full(fp: BinaryIO, bulk_data_threshold: int,
@@ -94,15 +95,16 @@ def _describe_full(fp: BinaryIO, bulk_data_threshold: int,
                           positions_known=part10.positions_known)
     layout = ImageLayout.of_dataset(ds)
     frames = None
-    if part10.pixel_data is not None and part10.positions_known:
-        frames = frame_table(fp, part10.pixel_data, layout)
+    pixel = part10.pixel_data if part10.positions_known else None
+    if pixel is not None:
+        frames = frame_table(fp, pixel, layout)
     return _record(uids, model, part10.transfer_syntax_uid, layout.number_of_frames,
-                   part10.file_size, _sha256(fp), frames)
+                   part10.file_size, _sha256(fp), frames, pixel)
 
 
 def _record(uids: attributes.InstanceUIDs, model: InstanceJSON, transfer_syntax_uid: str,
             frame_count: int, file_size: int, digest: str,
-            frames: list[Frame] | None) -> InstanceRecord:
+            frames: list[Frame] | None, pixel: PixelData | None) -> InstanceRecord:
     return InstanceRecord(
         uids=uids,
         patient=attributes.level_values(model.model, attributes.PATIENT_COLUMNS),
@@ -115,8 +117,16 @@ def _record(uids: attributes.InstanceUIDs, model: InstanceJSON, transfer_syntax_
         digest=digest,
         metadata_json=model.metadata,
         frames_json=orjson.dumps(frames) if frames is not None else None,
-        bulk_data_json=orjson.dumps(model.bulk_data),
+        bulk_data_json=orjson.dumps(_with_fragments(model.bulk_data, pixel)),
     )
+
+
+def _with_fragments(bulk_data: dict[str, Any], pixel: PixelData | None) -> dict[str, Any]:
+    """The bulk data table plus, for encapsulated pixel data, the place of every
+    fragment (key FRAGMENTS): a video's stream is all of them (PS3.5 §A.4.6-A.4.10)."""
+    if pixel is None or not pixel.encapsulated or not pixel.fragments:
+        return bulk_data
+    return {**bulk_data, FRAGMENTS: [(f.offset, f.length) for f in pixel.fragments]}
 
 
 def _extended_offset_table(header: Header, buf: mmap.mmap) -> bytes | None:

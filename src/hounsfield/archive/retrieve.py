@@ -6,6 +6,7 @@ stored file is opened here. An empty answer says precisely what was not found.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,6 +24,7 @@ from hounsfield.errors import (
 )
 
 Run = tuple[int, int]
+FRAGMENTS = "fragments"  # the key `instance_file` records fragment runs under
 
 
 @dataclass(frozen=True)
@@ -53,7 +55,8 @@ class StoredInstance:
     bits_allocated: int | None
     metadata_json: bytes | None = None
     frames: FrameTable | None = None
-    bulk_data: dict[str, Run] | None = None
+    bulk_data: dict[str, Run] | None = None  # tag path (or "pixeldata") -> its value
+    fragments: tuple[Run, ...] | None = None  # encapsulated pixel data: every fragment
 
     @property
     def decoded_size_bound(self) -> int:
@@ -121,7 +124,10 @@ def _stored(row: Any, metadata: bool,
     if tables is not None:
         _pk, bulk_json = rest
         extra["frames"] = tables[row[_KEY]]
-        extra["bulk_data"] = {k: tuple(v) for k, v in orjson.loads(bulk_json).items()}
+        table = orjson.loads(bulk_json)
+        fragments = table.pop(FRAGMENTS, None)
+        extra["bulk_data"] = {k: tuple(v) for k, v in table.items()}
+        extra["fragments"] = tuple(map(tuple, fragments)) if fragments else None
     return StoredInstance(*base, **extra)
 
 
@@ -173,3 +179,40 @@ def read_runs(fp: Any, runs: tuple[Run, ...]) -> bytes:
     if len(runs) == 1:
         return span
     return b"".join(span[o - start:o - start + n] for o, n in runs)
+
+
+
+def run_chunks(fp: Any, runs: tuple[Run, ...], chunk: int) -> Iterator[bytes]:
+    """The concatenated values of `runs`, by positioned reads of at most `chunk` bytes;
+    each piece yielded gathers up to `chunk` bytes (several small runs together), so a
+    caller in another thread hops once per piece."""
+    pending: list[bytes] = []
+    size = 0
+    for start, length in runs:
+        offset, left = start, length
+        while left:
+            take = min(left, chunk - size)
+            fp.seek(offset)
+            data = fp.read(take)
+            if len(data) != take:
+                raise StorageUnavailableError(f"stored file ends before byte {offset + take}")
+            pending.append(data)
+            size += take
+            offset, left = offset + take, left - take
+            if size == chunk:
+                yield b"".join(pending)
+                pending, size = [], 0
+    if pending:
+        yield b"".join(pending)
+
+
+def clip_runs(runs: tuple[Run, ...], start: int, end: int) -> tuple[Run, ...]:
+    """The file runs holding bytes [start, end) of the runs' concatenation."""
+    clipped = []
+    position = 0
+    for offset, length in runs:
+        low, high = max(start, position), min(end, position + length)
+        if low < high:
+            clipped.append((offset + low - position, high - low))
+        position += length
+    return tuple(clipped)

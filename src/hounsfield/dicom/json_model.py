@@ -236,3 +236,12 @@ def _items_without_private(element: dict[str, Any]) -> dict[str, Any]:
     if element.get("vr") != "SQ" or "Value" not in element:
         return element
     return {**element, "Value": [without_private(item) for item in element["Value"]]}
+
+
+# Study, Series and SOP Instance UID and SOP Class UID: what names a data set
+IDENTIFYING_TAGS = frozenset({"0020000D", "0020000E", "00080018", "00080016"})
+
+
+def only_attributes(model: dict[str, Any], tags: frozenset[str]) -> dict[str, Any]:
+    """The JSON model with only the top-level attributes `tags` (upper-case hex)."""
+    return {tag: element for tag, element in model.items() if tag in tags}

@@ -13,8 +13,12 @@ CORS_HEADERS = {
     "access-control-allow-origin": "*",
     "access-control-allow-credentials": "true",
     "access-control-allow-methods": "GET, POST, PUT, DELETE, OPTIONS, HEAD",
-    "access-control-allow-headers": "origin, content-type, accept, authorization",
-    "access-control-expose-headers": "content-type, warning, location",
+    "access-control-allow-headers": ("origin, content-type, accept, authorization, range, "
+                                     "if-none-match, if-modified-since"),
+    # what a script on another origin needs to read: caching, byte ranges, part URLs
+    "access-control-expose-headers": ("content-type, content-length, warning, location, "
+                                      "content-location, etag, last-modified, "
+                                      "accept-ranges, content-range"),
     "access-control-max-age": "86400",
 }
 

@@ -10,13 +10,22 @@ without opening a stored file. Frames and bulk data are in `wado_bulk`.
 
 from __future__ import annotations
 
+from typing import Any
+
 import anyio
 import orjson
 from starlette.requests import Request
 from starlette.responses import Response
 
 from hounsfield.archive.retrieve import StoredInstance, Target
-from hounsfield.dicom.json_model import instance_path, with_base_url, without_private
+from hounsfield.dicom.attribute_path import parse_attribute
+from hounsfield.dicom.json_model import (
+    IDENTIFYING_TAGS,
+    instance_path,
+    only_attributes,
+    with_base_url,
+    without_private,
+)
 from hounsfield.dicom.transcode import MAX_DECODED_BYTES
 from hounsfield.dicom.xml_model import json_to_xml
 from hounsfield.errors import BadRequestError, NotAcceptableError
@@ -42,7 +51,7 @@ from hounsfield.web.wado_response import (
 from hounsfield.web.wado_zip import dicomdir_wanted, zip_response
 
 _SUPPORTED = {False: frozenset({"accept", "dicomdir"}),
-              True: frozenset({"accept", "excludeprivate"})}
+              True: frozenset({"accept", "excludeprivate", "includefield", "includefields"})}
 METADATA_OFFERS = {
     DICOM_JSON: DICOM_JSON,
     JSON: JSON,
@@ -94,6 +103,17 @@ def exclude_private(request: Request) -> bool:
     if value not in ("true", "false"):
         raise BadRequestError(f"excludeprivate={value[:20]!r}: expected true or false")
     return value == "true"
+
+
+def included_tags(request: Request) -> frozenset[str] | None:
+    """The top-level tags `includefield` names (dcm4chee-arc-light: `includefields`), a
+    comma-separated list of keywords, tags or paths, repeatable; None for all of them
+    (absent, or `all`)."""
+    values = [v.strip() for name in ("includefield", "includefields")
+              for value in request.query_params.getlist(name) for v in value.split(",")]
+    if not values or "all" in values:
+        return None
+    return frozenset(parse_attribute(v).hex_tags[0] for v in values) | IDENTIFYING_TAGS
 
 
 def target_of(request: Request) -> Target:
@@ -180,21 +200,31 @@ async def _retrieve_metadata(request: Request) -> Response:
     base_url = rs_base_url(request)
     media_type = negotiate(accept_of(request), METADATA_OFFERS)
     private = exclude_private(request)
+    included = included_tags(request)
     found = await find(request, target, metadata=True)
     current = validators([i.digest for i in found], [i.created_at for i in found],
-                         "metadata", media_type, base_url, str(private))
+                         "metadata", media_type, base_url, str(private),
+                         ",".join(sorted(included or ("all",))))
     if (unchanged := not_modified(request, current)) is not None:
         return unchanged
     documents = [with_base_url(i.metadata_json or b"{}", base_url.encode()) for i in found]
-    if private:
+    if private or included is not None:
         documents = await anyio.to_thread.run_sync(
-            lambda: [orjson.dumps(without_private(orjson.loads(d))) for d in documents])
+            lambda: [orjson.dumps(_filtered(orjson.loads(d), private, included))
+                     for d in documents])
     accept_encoding = request.headers.get("accept-encoding")
     response = await anyio.to_thread.run_sync(  # XML and gzip cost CPU: not on the loop
         lambda: encoded(*_metadata_body(documents, media_type, current.token),
                         accept_encoding))
     response.headers.update(current.headers)
     return head(request, response)
+
+
+def _filtered(model: dict[str, Any], private: bool,
+              included: frozenset[str] | None) -> dict[str, Any]:
+    if included is not None:
+        model = only_attributes(model, included)
+    return without_private(model) if private else model
 
 
 def _metadata_body(documents: list[bytes], media_type: str,

@@ -16,9 +16,11 @@ from starlette.responses import Response
 from hounsfield.archive.retrieve import Run, StoredInstance
 from hounsfield.dicom.json_model import instance_path
 from hounsfield.errors import NotAcceptableError, NotFoundError
+from hounsfield.web.bulk_parts import is_video
 from hounsfield.web.conditional import not_modified, validators
 from hounsfield.web.context import rs_base_url, services
 from hounsfield.web.wado import accept_of, find, head, target_of, warn_ignored
+from hounsfield.web.wado_bulkdata import retrieve_video
 from hounsfield.web.wado_negotiation import (
     BulkRepresentation,
     accepted,
@@ -47,9 +49,11 @@ async def retrieve_bulkdata(request: Request) -> Response:
 
 async def retrieve_instance_pixeldata(request: Request) -> Response:
     found = await _instance(request)
+    if is_video(found):
+        return warn_ignored(request, await retrieve_video(request, found))
     if PIXEL_DATA not in (found.bulk_data or {}) and found.frames:
         every_frame = list(range(1, len(found.frames) + 1))
-        return warn_ignored(request, await _frames(request, found, every_frame))
+        return warn_ignored(request, await _frames(request, found, every_frame, whole=True))
     return warn_ignored(request, await _bulk_data(request, found, PIXEL_DATA))
 
 
@@ -58,13 +62,18 @@ async def _instance(request: Request) -> StoredInstance:
     return found
 
 
-async def _frames(request: Request, found: StoredInstance, numbers: list[int]) -> Response:
+async def _frames(request: Request, found: StoredInstance, numbers: list[int],
+                  whole: bool = False) -> Response:
+    """The frames `numbers`; `whole`: all of them as the pixel data, whose one frame is
+    then located at its BulkDataURI, .../pixeldata."""
     if found.frames is None:
         raise _no_frame_table(found)
     produced = stored_representation(found.transfer_syntax_uid, pixel_data=True)
     what = f"the frames of instance {found.sop_instance}"
     base = rs_base_url(request) + _path(found)
     locations = [f"{base}/frames/{n}" for n in numbers]
+    if whole and len(numbers) == 1:
+        locations = [f"{base}/{PIXEL_DATA}"]
     spans = [found.frames[n - 1] for n in numbers]
     return await _respond(request, found, produced, spans, locations, what)
 

@@ -160,10 +160,12 @@ class BulkRepresentation:
     """What a frame or bulk data element goes out as: media type and transfer syntax."""
 
     media_type: str
-    transfer_syntax: str
+    transfer_syntax: str  # empty for a document (application/pdf, text/xml, ...)
 
     @property
     def content_type(self) -> str:
+        if not self.transfer_syntax:
+            return self.media_type
         return f"{self.media_type}; transfer-syntax={self.transfer_syntax}"
 
 
@@ -198,6 +200,18 @@ def bulk_plan(choices: list[Choice], produced: BulkRepresentation | None, *, par
     raise NotAcceptableError(
         f"cannot produce {accept or 'the default representation'!r} for {what}: it is "
         f"{available} (transcoding of frames and bulk data is not supported yet)")
+
+
+def multipart_pick(choices: list[Choice], offered: tuple[BulkRepresentation, ...]
+                   ) -> BulkRepresentation | None:
+    """The representation one part of a multipart answer takes: the first of `offered`
+    that the most preferred multipart choice taking any of them takes; None if none."""
+    for choice in choices:
+        if choice.multipart:
+            for produced in offered:
+                if _takes(choice, produced):
+                    return produced
+    return None
 
 
 def _takes(choice: Choice, produced: BulkRepresentation) -> bool:

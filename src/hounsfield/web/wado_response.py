@@ -169,7 +169,7 @@ def single_part(data: bytes, content_type: str, headers: dict[str, str]) -> Resp
 def byte_range(data: bytes, range_header: str | None) -> tuple[bytes, dict[str, str]]:
     """The bytes a `Range: bytes=...` header asks for (RFC 9110 §14) and the headers that
     say so: Content-Range when partial (the answer is then a 206)."""
-    span = _byte_range(range_header, len(data))
+    span = requested_range(range_header, len(data))
     if span is None:
         return data, {"accept-ranges": "bytes"}
     start, end = span
@@ -180,7 +180,7 @@ def byte_range(data: bytes, range_header: str | None) -> tuple[bytes, dict[str, 
 _RANGE = re.compile(r"\s*bytes\s*=\s*(\d*)\s*-\s*(\d*)\s*")
 
 
-def _byte_range(header: str | None, length: int) -> tuple[int, int] | None:
+def requested_range(header: str | None, length: int) -> tuple[int, int] | None:
     """[start, end) of a single byte range; None to send everything (no header, or one
     Hounsfield ignores as RFC 9110 §14.2 allows: malformed, or several ranges)."""
     match = _RANGE.fullmatch(header) if header else None

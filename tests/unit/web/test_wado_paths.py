@@ -6,7 +6,7 @@ import pytest
 
 from hounsfield.errors import BadRequestError, NotFoundError, RangeNotSatisfiableError
 from hounsfield.web.wado_paths import bulk_data_key, check_frame_numbers, frame_numbers
-from hounsfield.web.wado_response import _byte_range
+from hounsfield.web.wado_response import requested_range
 
 
 @pytest.mark.parametrize("text, expected", [
@@ -58,12 +58,12 @@ def test_malformed_bulk_data_paths_are_400(path) -> None:
     ("bytes=", None), ("bytes=-", None), ("items=0-1", None), ("bytes=0-1,5-6", None),
     ("bytes=9-3", None), ("bytes=a-b", None),
 ])
-def test_byte_ranges(header, expected) -> None:
-    assert _byte_range(header, 100) == expected
+def testrequested_ranges(header, expected) -> None:
+    assert requested_range(header, 100) == expected
 
 
 @pytest.mark.parametrize("header", ["bytes=100-", "bytes=100-200", "bytes=-0"])
 def test_unsatisfiable_ranges_are_416(header) -> None:
     with pytest.raises(RangeNotSatisfiableError) as error:
-        _byte_range(header, 100)
+        requested_range(header, 100)
     assert error.value.length == 100
