@@ -1,0 +1,270 @@
+"""Frame codecs: one frame of any decodable transfer syntax to a numpy array, and a numpy
+array to one frame of each transfer syntax Hounsfield produces (PS3.5 §8.2, §A.4).
+
+Decoding is pydicom's (its plugins: pylibjpeg with libjpeg, openjpeg and RLE; Pillow), in
+raw form: YCbCr stays YBR_FULL (a JPEG's chroma is upsampled, not converted), so a lossless
+target keeps the samples exactly as decoded. Encoders, per target:
+
+- RLE Lossless: pydicom (pylibjpeg-rle, or pydicom's own).
+- JPEG-LS Lossless: CharLS (imagecodecs, or pydicom with pyjpegls where Bits Stored is
+  not the array's whole width); the precision is Bits Stored.
+- JPEG 2000 Lossless: imagecodecs with OpenJPEG, a raw codestream with the reversible
+  5-3 wavelet at the precision of Bits Stored, no colour transform (RGB stays RGB,
+  PS3.5 §8.2.4).
+- HTJ2K Lossless: imagecodecs with OpenJPH; reversible, no colour transform.
+- JPEG Lossless SV1: imagecodecs with libjpeg-turbo, process 14 with predictor 1 at the
+  precision of Bits Stored, colour components coded as they are (PS3.5 §8.2.1).
+- JPEG Baseline: imagecodecs with libjpeg-turbo, 8-bit unsigned samples only (PS3.5 Table
+  8.2.1-1); colour becomes YCbCr with horizontally subsampled chroma, YBR_FULL_422.
+
+Signed samples go to the JPEG and JPEG-LS coders as their two's complement in Bits Stored
+bits (those coders know no sign), which is how pydicom's decoders read them back.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import imagecodecs
+import numpy as np
+from pydicom import uid as pydicom_uid
+from pydicom.encaps import encapsulate
+from pydicom.pixels import get_decoder, get_encoder, pack_bits
+
+from hounsfield.dicom.pixel_format import PixelFormat
+from hounsfield.dicom.pixel_header import JPEG_LOSSY_METHOD
+from hounsfield.dicom.transfer_syntax import TRANSFER_SYNTAXES
+from hounsfield.errors import NotAcceptableError
+
+EXPLICIT_LE = str(pydicom_uid.ExplicitVRLittleEndian)
+IMPLICIT_LE = str(pydicom_uid.ImplicitVRLittleEndian)
+DEFLATED = str(pydicom_uid.DeflatedExplicitVRLittleEndian)
+BIG_ENDIAN = str(pydicom_uid.ExplicitVRBigEndian)
+RLE = str(pydicom_uid.RLELossless)
+JPEG_BASELINE = str(pydicom_uid.JPEGBaseline8Bit)
+JPEG_SV1 = str(pydicom_uid.JPEGLosslessSV1)
+JPEG_LS = str(pydicom_uid.JPEGLSLossless)
+JPEG_2000 = str(pydicom_uid.JPEG2000Lossless)
+HTJ2K = str(pydicom_uid.HTJ2KLossless)
+JPEG_QUALITY = 90  # of JPEG Baseline, on libjpeg's 1-100 scale
+
+Encoded = tuple[bytes, PixelFormat]
+
+
+def _decodable(uid: str) -> bool:
+    try:
+        return get_decoder(uid).is_available
+    except NotImplementedError:
+        return False
+
+
+NATIVE = frozenset({EXPLICIT_LE, IMPLICIT_LE, DEFLATED, BIG_ENDIAN})
+DECODABLE = frozenset(uid for uid, row in TRANSFER_SYNTAXES.items()
+                      if row.encapsulated and _decodable(uid))
+
+
+@dataclass(frozen=True)
+class Target:
+    """A transfer syntax Hounsfield encodes pixel data in."""
+
+    uid: str
+    encode: Callable[[np.ndarray, PixelFormat], Encoded] | None  # None: native
+    lossy_method: str | None = None  # PS3.3 C.7.6.1.1.5.1, for an irreversible target
+
+    @property
+    def encapsulated(self) -> bool:
+        return self.encode is not None
+
+
+# -- decoding -----------------------------------------------------------------------------
+
+def decode_frame(data: bytes, syntax: str, layout: PixelFormat) -> tuple[np.ndarray, PixelFormat]:
+    """One stored frame (native little-endian bytes, or one compressed frame) as an array
+    of rows x columns (x samples), and the format it is in (YCbCr stays YBR_FULL)."""
+    native = syntax in (EXPLICIT_LE, IMPLICIT_LE)
+    if not native and syntax not in DECODABLE:
+        raise NotAcceptableError(f"no decoder for transfer syntax {_name(syntax)}")
+    source = data if native else encapsulate([data])
+    try:
+        array, meta = get_decoder(EXPLICIT_LE if native else syntax).as_array(
+            source, raw=True, **layout.decoding_options())
+    except Exception as exc:  # noqa: BLE001 - a codec's own error, named in the answer
+        raise undecodable(syntax, exc) from exc
+    return array, layout.with_photometric(decoded_photometric(meta))
+
+
+def decoded_photometric(meta: dict[str, str | int]) -> str:
+    """The Photometric Interpretation of a decoded array: decoders upsample the chroma of
+    YBR_FULL_422, which then is YBR_FULL (PS3.3 C.7.6.3.1.2)."""
+    photometric = str(meta["photometric_interpretation"])
+    return "YBR_FULL" if photometric == "YBR_FULL_422" else photometric
+
+
+def undecodable(syntax: str, exc: Exception) -> NotAcceptableError:
+    return NotAcceptableError(f"the stored pixel data ({_name(syntax)}) cannot be decoded: "
+                              f"{exc.__class__.__name__}: {str(exc)[:200]}")
+
+
+# -- encoding -----------------------------------------------------------------------------
+
+def native_bytes(array: np.ndarray, layout: PixelFormat) -> bytes:
+    """A decoded frame as native little-endian Pixel Data bytes (PS3.5 §8.1.1)."""
+    if layout.bits_allocated == 1:
+        return pack_bits(array)
+    kind = "i" if layout.pixel_representation else "u"
+    return array.astype(f"<{kind}{layout.bits_allocated // 8}", copy=False).tobytes()
+
+
+def encode_frame(array: np.ndarray, layout: PixelFormat, target: Target) -> Encoded:
+    """One decoded frame as one frame of `target`, and the format it then has."""
+    if target.encode is None:
+        return native_bytes(array, layout), layout
+    if (reason := refusal(layout, target.uid)) is not None:
+        raise NotAcceptableError(reason)
+    try:
+        return target.encode(np.ascontiguousarray(array), layout)
+    except Exception as exc:  # noqa: BLE001 - an encoder's own refusal, named in the answer
+        raise NotAcceptableError(
+            f"pixel data cannot be encoded in {_name(target.uid)}: "
+            f"{exc.__class__.__name__}: {str(exc)[:200]}") from exc
+
+
+def refusal(layout: PixelFormat, target: str) -> str | None:
+    """Why pixel data of `layout` cannot be encoded in `target` (None: it can)."""
+    if target in NATIVE:
+        return None
+    name = _name(target)
+    if layout.bits_allocated == 1:
+        return f"{name} does not hold 1-bit pixel data; it is sent uncompressed only"
+    if target == JPEG_BASELINE:
+        return _baseline_refusal(layout, name)
+    if layout.bits_stored > 16 and target in (RLE, JPEG_SV1, JPEG_LS, HTJ2K):
+        return (f"{name} is produced here for at most 16 bits per sample; the instance has "
+                f"{layout.bits_stored}")
+    if layout.bits_stored > 24:
+        return (f"{name} is produced here for at most 24 bits per sample; the instance has "
+                f"{layout.bits_stored}")
+    return None
+
+
+def _baseline_refusal(layout: PixelFormat, name: str) -> str | None:
+    """PS3.5 Table 8.2.1-1: 8-bit unsigned samples, monochrome or colour."""
+    if layout.bits_allocated != 8 or layout.bits_stored != 8:
+        return (f"{name} holds 8-bit samples only; the instance has Bits Allocated "
+                f"{layout.bits_allocated} and Bits Stored {layout.bits_stored}")
+    if layout.pixel_representation:
+        return f"{name} holds unsigned samples only; the instance's are signed"
+    if layout.photometric_interpretation == "PALETTE COLOR":
+        return f"{name} would change the indexes of a PALETTE COLOR image"
+    return None
+
+
+def _pydicom_encoder(uid: str) -> Callable[[np.ndarray, PixelFormat], Encoded]:
+    def encode(array: np.ndarray, layout: PixelFormat) -> Encoded:
+        options = {k: v for k, v in layout.decoding_options().items() if k != "pixel_keyword"}
+        return bytes(get_encoder(uid).encode(array, **options)), layout
+    return encode
+
+
+def _unsigned(array: np.ndarray, layout: PixelFormat) -> np.ndarray:
+    """Signed samples as their two's complement in Bits Stored bits."""
+    if not layout.pixel_representation:
+        return array
+    mask = (1 << layout.bits_stored) - 1
+    kind = np.uint8 if layout.bits_allocated == 8 else np.uint16
+    return (array.astype(np.int32) & mask).astype(kind)
+
+
+def _colour_space(layout: PixelFormat) -> str | None:
+    if layout.samples_per_pixel == 1:
+        return None
+    return "YCbCr" if layout.photometric_interpretation.startswith("YBR") else "RGB"
+
+
+def _jpeg_lossless(array: np.ndarray, layout: PixelFormat) -> Encoded:
+    rgb = None if layout.samples_per_pixel == 1 else "RGB"  # no colour transform
+    data = bytes(imagecodecs.jpeg8_encode(
+        _unsigned(array, layout), lossless=True, predictor=1,
+        bitspersample=layout.bits_stored, colorspace=rgb, outcolorspace=rgb))
+    if _colour_space(layout) == "YCbCr":
+        data = _unlabelled(data)
+    return data, layout
+
+
+def _unlabelled(jpeg: bytes) -> bytes:
+    """A JPEG whose components libjpeg labelled R, G, B (an Adobe APP14 segment and those
+    component identifiers) without them: YCbCr components coded as they are, which is
+    what a decoder reads from identifiers 1, 2, 3 (PS3.5 §8.2.1)."""
+    out = bytearray(jpeg[:2])
+    pos = 2
+    while pos + 4 <= len(jpeg):
+        marker, length = jpeg[pos + 1], int.from_bytes(jpeg[pos + 2:pos + 4], "big")
+        segment = bytearray(jpeg[pos:pos + 2 + length])
+        if marker == 0xEE:  # APP14
+            pos += 2 + length
+            continue
+        if marker == 0xC3:  # SOF3: Nf at 9, then 3 bytes per component
+            for k in range(segment[9]):
+                segment[10 + 3 * k] = k + 1
+        if marker == 0xDA:  # SOS: Ns at 4, then 2 bytes per component; entropy data follows
+            for k in range(segment[4]):
+                segment[5 + 2 * k] = k + 1
+            return bytes(out + segment) + jpeg[pos + 2 + length:]
+        out += segment
+        pos += 2 + length
+    raise ValueError("libjpeg wrote no scan")
+
+
+def _jpeg_baseline(array: np.ndarray, layout: PixelFormat) -> Encoded:
+    space = _colour_space(layout)
+    if space is None:
+        return bytes(imagecodecs.jpeg8_encode(array, level=JPEG_QUALITY)), layout
+    data = imagecodecs.jpeg8_encode(array, level=JPEG_QUALITY, colorspace=space,
+                                    outcolorspace="YCbCr", subsampling="422")
+    return bytes(data), layout.with_photometric("YBR_FULL_422")
+
+
+def _jpeg_ls(array: np.ndarray, layout: PixelFormat) -> Encoded:
+    """CharLS codes the precision of the array's type: right when Bits Stored fills it;
+    otherwise pydicom's encoder (pyjpegls) codes the precision of Bits Stored."""
+    if layout.pixel_representation or layout.bits_stored != array.dtype.itemsize * 8:
+        return _pydicom_encoder(JPEG_LS)(array, layout)
+    return bytes(imagecodecs.jpegls_encode(array, level=0)), layout
+
+
+def _resolutions(layout: PixelFormat) -> int:
+    """Wavelet decomposition levels + 1: OpenJPEG's default of 6, fewer for an image
+    smaller than 32 pixels across, which 5 decompositions cannot halve."""
+    return max(1, min(6, min(layout.rows, layout.columns).bit_length()))
+
+
+def _jpeg_2000(array: np.ndarray, layout: PixelFormat) -> Encoded:
+    data = imagecodecs.jpeg2k_encode(array, level=0, codecformat="J2K", reversible=True,
+                                     mct=False, bitspersample=layout.bits_stored,
+                                     resolutions=_resolutions(layout))
+    return bytes(data), layout
+
+
+def _htj2k(array: np.ndarray, layout: PixelFormat) -> Encoded:
+    data = imagecodecs.htj2k_encode(array, reversible=True, rgb=False,
+                                    resolutions=_resolutions(layout))
+    return bytes(data), layout
+
+
+TARGETS: dict[str, Target] = {t.uid: t for t in (
+    Target(EXPLICIT_LE, None),
+    Target(IMPLICIT_LE, None),
+    Target(DEFLATED, None),
+    Target(RLE, _pydicom_encoder(RLE)),
+    Target(JPEG_BASELINE, _jpeg_baseline, JPEG_LOSSY_METHOD),
+    Target(JPEG_SV1, _jpeg_lossless),
+    Target(JPEG_LS, _jpeg_ls),
+    Target(JPEG_2000, _jpeg_2000),
+    Target(HTJ2K, _htj2k),
+)}
+
+
+def _name(uid: str) -> str:
+    row = TRANSFER_SYNTAXES.get(uid)
+    return f"{row.name} ({uid})" if row else uid
