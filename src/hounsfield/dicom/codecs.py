@@ -130,6 +130,13 @@ def encode_frame(array: np.ndarray, layout: PixelFormat, target: Target) -> Enco
             f"{exc.__class__.__name__}: {str(exc)[:200]}") from exc
 
 
+def transcode_frame(data: bytes, source: str, layout: PixelFormat, target: str) -> bytes:
+    """One stored frame of `source` as one frame of `target` (native: little-endian
+    octets, samples interleaved)."""
+    array, decoded = decode_frame(data, source, layout)
+    return encode_frame(array, decoded, TARGETS[target])[0]
+
+
 def refusal(layout: PixelFormat, target: str) -> str | None:
     """Why pixel data of `layout` cannot be encoded in `target` (None: it can)."""
     if target in NATIVE:

@@ -94,6 +94,27 @@ def transcode(part10: bytes, target: str) -> bytes:
             f"{exc.__class__.__name__}: {str(exc)[:200]}") from exc
 
 
+def frames(part10: bytes, indexes: list[int], target: str) -> list[bytes]:
+    """Frames `indexes` (from 0) of the instance, each encoded in `target` (native:
+    little-endian octets); for files whose frames cannot be read in place (big endian,
+    deflated, or not located at store time)."""
+    try:
+        dataset = pydicom.dcmread(io.BytesIO(part10), force=True)
+        source = str(dataset.file_meta.TransferSyntaxUID)
+        if not can_transcode(source, target) or "PixelData" not in dataset:
+            raise NotAcceptableError(f"no frames of {source} can be made in {target}")
+        _as_explicit_little_endian(dataset, source)
+        layout = PixelFormat.of_dataset(dataset)
+        return [codecs.encode_frame(array, decoded, codecs.TARGETS[target])[0]
+                for array, decoded in _decoded_frames(dataset, source, layout, indexes)]
+    except NotAcceptableError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - a stored file pydicom cannot read
+        raise NotAcceptableError(
+            f"the frames of the stored instance cannot be made in {target}: "
+            f"{exc.__class__.__name__}: {str(exc)[:200]}") from exc
+
+
 def to_explicit_vr_little_endian(part10: bytes) -> bytes:
     """The same object in Explicit VR Little Endian (the default of application/dicom)."""
     return transcode(part10, EXPLICIT_LE)
@@ -145,11 +166,12 @@ def _recode_pixel_data(dataset: Dataset, source: str, target: codecs.Target) -> 
         _set_lossy(dataset, target, layout, sum(len(f) for f in frames))
 
 
-def _decoded_frames(dataset: Dataset, source: str, layout: PixelFormat
+def _decoded_frames(dataset: Dataset, source: str, layout: PixelFormat,
+                    indexes: list[int] | None = None
                     ) -> Iterator[tuple[np.ndarray, PixelFormat]]:
     decoder = get_decoder(source if source in DECODABLE else EXPLICIT_LE)
     try:
-        for array, meta in decoder.iter_array(dataset, raw=True):
+        for array, meta in decoder.iter_array(dataset, indices=indexes, raw=True):
             yield array, layout.with_photometric(codecs.decoded_photometric(meta))
     except NotAcceptableError:
         raise

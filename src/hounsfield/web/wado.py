@@ -113,7 +113,8 @@ async def _retrieve_instances(request: Request) -> Response:
         choices, [i.transfer_syntax_uid for i in found],
         single_allowed=target.sop_instance is not None, accept=accept,
         names=[f"instance {i.sop_instance}" for i in found],
-        may_decode=[i.decoded_size_bound <= MAX_DECODED_BYTES for i in found])
+        may_decode=[i.decoded_size_bound <= MAX_DECODED_BYTES for i in found],
+        bits_allocated=[i.bits_allocated for i in found])
     current = validators([i.digest for i in found], [i.created_at for i in found],
                          "dicom", str(multipart), base_url, *syntaxes)
     if (unchanged := not_modified(request, current)) is not None:
