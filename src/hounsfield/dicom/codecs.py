@@ -9,9 +9,9 @@ target keeps the samples exactly as decoded. Encoders, per target:
 - JPEG-LS Lossless: CharLS (imagecodecs, or pydicom with pyjpegls where Bits Stored is
   not the array's whole width); the precision is Bits Stored.
 - JPEG 2000 Lossless: imagecodecs with OpenJPEG, a raw codestream with the reversible
-  5-3 wavelet at the precision of Bits Stored, no colour transform (RGB stays RGB,
-  PS3.5 §8.2.4).
-- HTJ2K Lossless: imagecodecs with OpenJPH; reversible, no colour transform.
+  5-3 wavelet at the precision of Bits Stored; RGB with the reversible colour transform,
+  YBR_RCT (PS3.5 §8.2.4); YBR_FULL and monochrome as they are.
+- HTJ2K Lossless: imagecodecs with OpenJPH; the same choices.
 - JPEG Lossless SV1: imagecodecs with libjpeg-turbo, process 14 with predictor 1 at the
   precision of Bits Stored, colour components coded as they are (PS3.5 §8.2.1).
 - JPEG Baseline: imagecodecs with libjpeg-turbo, 8-bit unsigned samples only (PS3.5 Table
@@ -246,17 +246,27 @@ def _resolutions(layout: PixelFormat) -> int:
     return max(1, min(6, min(layout.rows, layout.columns).bit_length()))
 
 
+def _rct(layout: PixelFormat) -> PixelFormat | None:
+    """RGB is coded with the reversible colour transform, and then is YBR_RCT (PS3.5
+    §8.2.4; the US Image IOD allows nothing else with JPEG 2000 Lossless)."""
+    if layout.photometric_interpretation != "RGB":
+        return None
+    return layout.with_photometric("YBR_RCT")
+
+
 def _jpeg_2000(array: np.ndarray, layout: PixelFormat) -> Encoded:
+    rct = _rct(layout)
     data = imagecodecs.jpeg2k_encode(array, level=0, codecformat="J2K", reversible=True,
-                                     mct=False, bitspersample=layout.bits_stored,
+                                     mct=rct is not None, bitspersample=layout.bits_stored,
                                      resolutions=_resolutions(layout))
-    return bytes(data), layout
+    return bytes(data), rct or layout
 
 
 def _htj2k(array: np.ndarray, layout: PixelFormat) -> Encoded:
-    data = imagecodecs.htj2k_encode(array, reversible=True, rgb=False,
+    rct = _rct(layout)
+    data = imagecodecs.htj2k_encode(array, reversible=True, rgb=rct is not None,
                                     resolutions=_resolutions(layout))
-    return bytes(data), layout
+    return bytes(data), rct or layout
 
 
 TARGETS: dict[str, Target] = {t.uid: t for t in (
