@@ -12,6 +12,9 @@ from dicomweb_client.api import DICOMwebClient
 from helpers.data_files import pydicom_data_files, pydicom_test_file
 from helpers.dicom_files import ct_instance, part10_bytes
 
+from hounsfield.dicom import codecs
+from hounsfield.dicom.pixel_format import PixelFormat
+
 from .server import Server
 from .test_stow_e2e import multipart
 
@@ -102,3 +105,24 @@ def test_every_pydicom_data_file_comes_back_as_stored(public_server: Server) -> 
         assert ds.SOPInstanceUID == uids[2]
         checked += 1
     assert checked > 20
+
+
+def test_dicomweb_client_retrieves_frames_and_instances_transcoded(
+        public_server: Server) -> None:
+    client = DICOMwebClient(public_server.rs)
+    study, series = "2.25.4714", "2.25.4714.1"
+    generated = ct_instance(study, series, f"{series}.1", seed=5, frames=3)
+    client.store_instances([generated])
+    expected = generated.pixel_array
+    layout = PixelFormat.of_dataset(generated)
+
+    frames = client.retrieve_instance_frames(
+        study, series, f"{series}.1", [3, 1],
+        media_types=(("image/jls", codecs.JPEG_LS),))
+    decoded = [codecs.decode_frame(f, codecs.JPEG_LS, layout)[0] for f in frames]
+    assert all((d == e).all() for d, e in zip(decoded, (expected[2], expected[0]), strict=True))
+
+    instance = client.retrieve_instance(study, series, f"{series}.1",
+                                        media_types=(("application/dicom", codecs.JPEG_2000),))
+    assert instance.file_meta.TransferSyntaxUID == codecs.JPEG_2000
+    assert (instance.pixel_array == expected).all()
