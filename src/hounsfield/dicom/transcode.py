@@ -19,9 +19,9 @@ Lossless SV1, JPEG-LS Lossless, JPEG 2000 Lossless and HTJ2K Lossless.
   C.7.6.1.1.5): a JPEG Baseline target appends its ratio and method to Lossy Image
   Compression Ratio/Method; a lossy source keeps "01" in a lossless target, whose name
   then says how this encoding was made, not that the pixels were never changed.
-- The SOP Instance UID is kept, for lossy targets too (dcm4chee-arc-light does the same):
-  the answer is a representation of the stored instance that the client asked for, and
-  Lossy Image Compression says what happened to it.
+- The SOP Instance UID is kept, for lossy targets too: the answer is a representation
+  of the stored instance that the client asked for (the same instance a later request
+  gets in another syntax), and Lossy Image Compression says what happened to it.
 - The File Meta Information gets the new Transfer Syntax UID and Hounsfield's
   Implementation Class UID and Version Name.
 The instance is held in memory, decoded one frame at a time: `MAX_DECODED_BYTES` bounds
