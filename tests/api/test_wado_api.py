@@ -177,12 +177,15 @@ def test_as_stored_when_the_stored_syntax_is_named(client: TestClient, implicit:
 
 def test_compressed_instance_without_a_decoder_is_406(client: TestClient,
                                                       app_archive: Archive) -> None:
-    lossless = pydicom_test_file("JPEG-LL.dcm").read_bytes()  # Process 14 SV1: no decoder
+    # JPEG 2000 Part 2 (multi-component): no decoder here; the codestream is Part 1's
+    lossless = pydicom_test_file("emri_small_jpeg_2k_lossless.dcm").read_bytes().replace(
+        b"1.2.840.10008.1.2.4.90", b"1.2.840.10008.1.2.4.92")
     store(app_archive, lossless)
     response = client.get(_url_of(lossless))
     assert response.status_code == 406
     message = response.json()["errorMessage"]
-    assert "1.2.840.10008.1.2.4.70" in message and "transfer-syntax=*" in message
+    assert "1.2.840.10008.1.2.4.92" in message and "transfer-syntax=*" in message
+    assert "cannot decode" in message
     stored = client.get(_url_of(lossless), headers={"accept": DICOM_ALL})
     assert stored.status_code == 200
     assert split_parts(stored.content, stored.headers["content-type"])[0][1] == lossless
@@ -196,7 +199,8 @@ def test_jpeg_baseline_is_decoded_to_explicit_vr_like_pydicom_decodes_it(
     original = pydicom.dcmread(io.BytesIO(jpeg))
     decoded = pydicom.dcmread(io.BytesIO(response.content))
     assert (decoded.pixel_array == original.pixel_array).all()
-    assert decoded.PhotometricInterpretation == "RGB" and decoded.PlanarConfiguration == 0
+    # the JPEG's YCbCr samples as decoded (converting them to RGB would round them)
+    assert decoded.PhotometricInterpretation == "YBR_FULL" and decoded.PlanarConfiguration == 0
     assert decoded.LossyImageCompression == "01"
     assert decoded.SOPInstanceUID == original.SOPInstanceUID
 
@@ -308,9 +312,9 @@ def test_compressed_frame_passes_through_untouched(client: TestClient, jpeg: byt
         assert data == fragment
     single = client.get(_url_of(jpeg, "/frames/1"), headers={"accept": "image/jpeg"})
     assert single.status_code == 200 and single.content == fragment
-    for refused in ('multipart/related; type="application/octet-stream"',
-                    'multipart/related; type="image/jls"',
-                    'multipart/related; type="image/jpeg"; transfer-syntax=1.2.840.10008.1.2.4.70'):
+    for refused in ('multipart/related; type="image/jpx"',
+                    'multipart/related; type="image/jpeg"; transfer-syntax=1.2.840.10008.1.2.4.51',
+                    'multipart/related; type="image/jpeg"; transfer-syntax=1.2.840.10008.1.2.4.80'):
         response = client.get(_url_of(jpeg, "/frames/1"), headers={"accept": refused})
         assert response.status_code == 406, refused
         assert "image/jpeg" in response.json()["errorMessage"]

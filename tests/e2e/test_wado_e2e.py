@@ -17,6 +17,9 @@ from helpers.data_files import pydicom_data_files, pydicom_test_file
 from helpers.dicom_files import ct_instance, part10_bytes, video_instance
 from pydicom.fileset import FileSet
 
+from hounsfield.dicom import codecs
+from hounsfield.dicom.pixel_format import PixelFormat
+
 from .server import Server
 from .test_stow_e2e import multipart
 
@@ -167,3 +170,24 @@ def test_dicomweb_client_gets_the_bulk_data_of_a_study_and_seeks_in_a_video(
         "accept": 'multipart/related; type="application/octet-stream"'})
     assert native.status_code == 200
     assert "1 bulk data part(s) of 1 instance(s)" in native.headers["warning"]  # the video
+
+
+def test_dicomweb_client_retrieves_frames_and_instances_transcoded(
+        public_server: Server) -> None:
+    client = DICOMwebClient(public_server.rs)
+    study, series = "2.25.4715", "2.25.4715.1"
+    generated = ct_instance(study, series, f"{series}.1", seed=5, frames=3)
+    client.store_instances([generated])
+    expected = generated.pixel_array
+    layout = PixelFormat.of_dataset(generated)
+
+    frames = client.retrieve_instance_frames(
+        study, series, f"{series}.1", [3, 1],
+        media_types=(("image/jls", codecs.JPEG_LS),))
+    decoded = [codecs.decode_frame(f, codecs.JPEG_LS, layout)[0] for f in frames]
+    assert all((d == e).all() for d, e in zip(decoded, (expected[2], expected[0]), strict=True))
+
+    instance = client.retrieve_instance(study, series, f"{series}.1",
+                                        media_types=(("application/dicom", codecs.JPEG_2000),))
+    assert instance.file_meta.TransferSyntaxUID == codecs.JPEG_2000
+    assert (instance.pixel_array == expected).all()

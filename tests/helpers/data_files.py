@@ -35,3 +35,20 @@ def corrupted_copies(files: list[Path], seed: int, count: int) -> Iterator[bytes
         else:
             data = data[: rng.randrange(132, len(data))]
         yield bytes(data)
+
+
+def real_image_files(max_pixel_bytes: int) -> list[Path]:
+    """Every real file (pydicom's test files and pydicom-data) with Pixel Data whose
+    decoded pixels take at most `max_pixel_bytes`, by name, one path per name."""
+    chosen: dict[str, Path] = {}
+    own = Path(pydicom.data.__file__).parent / "test_files"
+    for path in pydicom_data_files() + sorted(own.rglob("*.dcm")):
+        try:
+            ds = pydicom.dcmread(path, stop_before_pixels=True)
+            size = (int(ds.Rows) * int(ds.Columns) * int(ds.get("SamplesPerPixel", 1))
+                    * int(ds.get("NumberOfFrames", 1) or 1) * int(ds.BitsAllocated)) // 8
+        except Exception:  # noqa: BLE001 - not an image, or a header too broken to size
+            continue
+        if 0 < size <= max_pixel_bytes:
+            chosen.setdefault(path.name, path)
+    return [chosen[name] for name in sorted(chosen)]

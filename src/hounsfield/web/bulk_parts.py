@@ -25,12 +25,12 @@ from hounsfield.archive.retrieve import Run, StoredInstance
 from hounsfield.dicom.encapsulated_document import ENCAPSULATED_DOCUMENT, document_media_type
 from hounsfield.dicom.json_model import instance_path
 from hounsfield.dicom.transfer_syntax import OCTET_STREAM, transfer_syntax
-from hounsfield.web.wado_negotiation import (
+from hounsfield.web.bulk_negotiation import (
     BulkRepresentation,
-    Choice,
     multipart_pick,
     stored_representation,
 )
+from hounsfield.web.wado_negotiation import Choice
 
 PIXEL_DATA = "pixeldata"
 

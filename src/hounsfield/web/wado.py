@@ -178,7 +178,8 @@ def _plan(choices: list[Choice], found: list[StoredInstance], accept: str | None
         choices, [i.transfer_syntax_uid for i in found],
         single_allowed=single_allowed, accept=accept,
         names=[f"instance {i.sop_instance}" for i in found],
-        may_decode=[i.decoded_size_bound <= MAX_DECODED_BYTES for i in found])
+        may_decode=[i.decoded_size_bound <= MAX_DECODED_BYTES for i in found],
+        bits_allocated=[i.bits_allocated for i in found])
 
 
 async def _retrieve_zip(request: Request, target: Target, accept: str | None,

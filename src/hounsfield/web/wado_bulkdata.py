@@ -28,6 +28,7 @@ from starlette.responses import Response
 from hounsfield.archive.retrieve import StoredInstance, Target
 from hounsfield.errors import NotAcceptableError, NotFoundError
 from hounsfield.web import wado
+from hounsfield.web.bulk_negotiation import as_stored_plan
 from hounsfield.web.bulk_parts import (
     BulkPart,
     OutgoingPart,
@@ -41,7 +42,7 @@ from hounsfield.web.conditional import not_modified, validators
 from hounsfield.web.context import rs_base_url, services
 from hounsfield.web.headers import dicomweb_warning_values
 from hounsfield.web.wado import accept_of, find, target_of, warn_ignored
-from hounsfield.web.wado_negotiation import DICOM, Choice, accepted, bulk_plan
+from hounsfield.web.wado_negotiation import DICOM, Choice, accepted
 
 PartsOf = Callable[[StoredInstance, str], list[BulkPart | None]]
 
@@ -91,9 +92,8 @@ async def retrieve_video(request: Request, found: StoredInstance) -> Response:
     assert part is not None
     representation = part.offered[0]
     accept = accept_of(request)
-    multipart = bulk_plan(accepted(accept), representation, parts=1, accept=accept,
-                          what=f"the video of instance {found.sop_instance}",
-                          stored=found.transfer_syntax_uid)
+    multipart = as_stored_plan(accepted(accept), representation, parts=1, accept=accept,
+                               what=f"the video of instance {found.sop_instance}")
     current = validators([found.digest], [found.created_at], "video", str(multipart),
                          representation.content_type, part.location)
     if (unchanged := not_modified(request, current)) is not None:

@@ -19,8 +19,8 @@ from starlette.responses import Response, StreamingResponse
 
 from hounsfield.archive.archive import Archive
 from hounsfield.archive.retrieve import StoredInstance
+from hounsfield.archive.transcoded import transcoded_instance
 from hounsfield.dicom.part10 import missing_preamble
-from hounsfield.dicom.transcode import to_explicit_vr_little_endian
 from hounsfield.errors import RangeNotSatisfiableError
 from hounsfield.web.wado_negotiation import DICOM
 
@@ -65,7 +65,8 @@ async def instance_single(archive: Archive, outgoing: OutgoingInstance,
                           headers: dict[str, str], head_only: bool) -> Response:
     """One instance as `application/dicom`; as stored, its length is known up front."""
     if not outgoing.as_stored:
-        data = await anyio.to_thread.run_sync(lambda: transcoded(archive, outgoing.stored))
+        data = await anyio.to_thread.run_sync(
+            lambda: transcoded_instance(archive, outgoing.stored, outgoing.transfer_syntax))
         body = b"" if head_only else data
         return Response(body, headers={**headers, "content-length": str(len(data))},
                         media_type=outgoing.content_type)
@@ -94,7 +95,8 @@ async def _instance_parts(archive: Archive, outgoing: list[OutgoingInstance],
     tail = b""
     for item in outgoing:
         if not item.as_stored:
-            data = await anyio.to_thread.run_sync(lambda i=item: transcoded(archive, i.stored))
+            data = await anyio.to_thread.run_sync(
+                lambda i=item: transcoded_instance(archive, i.stored, i.transfer_syntax))
             yield tail + _part_head(boundary, item, len(data)) + data
             tail = b"\r\n"
             continue
@@ -137,11 +139,6 @@ async def _rest_of_file(fp: BinaryIO | None, first: bytes) -> AsyncIterator[byte
     finally:
         if fp is not None:
             fp.close()
-
-
-def transcoded(archive: Archive, stored: StoredInstance) -> bytes:
-    with archive.open_blob(stored.blob_key) as fp:
-        return to_explicit_vr_little_endian(fp.read())
 
 
 # -- frames and bulk data ----------------------------------------------------------------

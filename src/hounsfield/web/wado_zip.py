@@ -21,12 +21,13 @@ from starlette.responses import Response, StreamingResponse
 
 from hounsfield.archive.archive import Archive
 from hounsfield.archive.retrieve import StoredInstance, Target
+from hounsfield.archive.transcoded import transcoded_instance
 from hounsfield.dicom.dicomdir import DirectoryEntry, dicomdir
 from hounsfield.dicom.file_set import file_ids
 from hounsfield.dicom.part10 import missing_preamble
 from hounsfield.errors import BadRequestError
 from hounsfield.web.conditional import Validators
-from hounsfield.web.wado_response import CHUNK, open_stored, transcoded
+from hounsfield.web.wado_response import CHUNK, open_stored
 from hounsfield.web.zip_stream import ZipStream
 
 ZIP = "application/zip"
@@ -71,7 +72,8 @@ async def _archive(archive: Archive, found: list[StoredInstance], syntaxes: list
     for item, syntax, file_id in zip(found, syntaxes, ids, strict=True):
         name = "/".join(file_id)
         if syntax != item.transfer_syntax_uid:
-            data = await anyio.to_thread.run_sync(lambda i=item: transcoded(archive, i))
+            data = await anyio.to_thread.run_sync(
+                lambda i=item, s=syntax: transcoded_instance(archive, i, s))
             yield await anyio.to_thread.run_sync(stream.entry, name, data, item.created_at)
             continue
         async for chunk in _stored_entry(archive, stream, item, name):

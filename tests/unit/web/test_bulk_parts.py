@@ -6,8 +6,9 @@ from __future__ import annotations
 
 import pytest
 
+from hounsfield.web.bulk_negotiation import BulkRepresentation, multipart_pick
 from hounsfield.web.wado_bulkdata import asks_for_bulk_data
-from hounsfield.web.wado_negotiation import BulkRepresentation, accepted, multipart_pick
+from hounsfield.web.wado_negotiation import accepted
 
 OCTETS = BulkRepresentation("application/octet-stream", "1.2.840.10008.1.2.1")
 JPEG = BulkRepresentation("image/jpeg", "1.2.840.10008.1.2.4.50")

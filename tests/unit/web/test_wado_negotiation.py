@@ -5,13 +5,7 @@ from __future__ import annotations
 import pytest
 
 from hounsfield.errors import NotAcceptableError
-from hounsfield.web.wado_negotiation import (
-    BulkRepresentation,
-    accepted,
-    bulk_plan,
-    instance_plan,
-    stored_representation,
-)
+from hounsfield.web.wado_negotiation import accepted, instance_plan
 
 EXPLICIT = "1.2.840.10008.1.2.1"
 IMPLICIT = "1.2.840.10008.1.2"
@@ -22,6 +16,8 @@ JLS = "1.2.840.10008.1.2.4.80"
 RLE = "1.2.840.10008.1.2.5"
 SV1 = "1.2.840.10008.1.2.4.70"
 J2K = "1.2.840.10008.1.2.4.90"
+J2K_MC = "1.2.840.10008.1.2.4.92"
+HTJ2K = "1.2.840.10008.1.2.4.201"
 MP_DICOM = 'multipart/related; type="application/dicom"'
 
 
@@ -44,10 +40,21 @@ def plan(accept: str | None, stored: list[str], single_allowed: bool = True):
     (MP_DICOM, IMPLICIT, (True, [EXPLICIT])),
     (MP_DICOM, DEFLATED, (True, [EXPLICIT])),
     (MP_DICOM, BIG, (True, [EXPLICIT])),
-    # decoded by pydicom (RLE: its own decoder; JPEG, JPEG 2000: Pillow)
+    # decoded by pydicom's plugins
     (MP_DICOM, RLE, (True, [EXPLICIT])),
     (MP_DICOM, JPEG, (True, [EXPLICIT])),
     (MP_DICOM, J2K, (True, [EXPLICIT])),
+    (MP_DICOM, JLS, (True, [EXPLICIT])),
+    (MP_DICOM, SV1, (True, [EXPLICIT])),
+    # transcoded to every target, from every source
+    (f"{MP_DICOM}; transfer-syntax={IMPLICIT}", EXPLICIT, (True, [IMPLICIT])),
+    (f"{MP_DICOM}; transfer-syntax={DEFLATED}", BIG, (True, [DEFLATED])),
+    (f"{MP_DICOM}; transfer-syntax={RLE}", JPEG, (True, [RLE])),
+    (f"{MP_DICOM}; transfer-syntax={JPEG}", EXPLICIT, (True, [JPEG])),
+    (f"{MP_DICOM}; transfer-syntax={SV1}", J2K, (True, [SV1])),
+    (f"{MP_DICOM}; transfer-syntax={JLS}", RLE, (True, [JLS])),
+    (f"application/dicom; transfer-syntax={J2K}", IMPLICIT, (False, [J2K])),
+    (f"application/dicom; transfer-syntax={HTJ2K}", SV1, (False, [HTJ2K])),
     # as stored
     (f"{MP_DICOM}; transfer-syntax=*", JPEG, (True, [JPEG])),
     (f"{MP_DICOM}; transfer-syntax={JPEG}", JPEG, (True, [JPEG])),
@@ -59,10 +66,10 @@ def plan(accept: str | None, stored: list[str], single_allowed: bool = True):
     # preference: q, then order
     (f"application/dicom;q=0.5, {MP_DICOM}", EXPLICIT, (True, [EXPLICIT])),
     (f"{MP_DICOM};q=0.4, application/dicom;q=0.5", EXPLICIT, (False, [EXPLICIT])),
-    (f"{MP_DICOM}; transfer-syntax={J2K}, {MP_DICOM}; transfer-syntax=*; q=0.1", JPEG,
+    (f"{MP_DICOM}; transfer-syntax={J2K_MC}, {MP_DICOM}; transfer-syntax=*; q=0.1", JPEG,
      (True, [JPEG])),
-    (f"application/dicom; transfer-syntax={J2K}, {MP_DICOM}; transfer-syntax=*; q=0.1", JPEG,
-     (True, [JPEG])),
+    (f"application/dicom; transfer-syntax={J2K_MC}, {MP_DICOM}; transfer-syntax=*; q=0.1",
+     JPEG, (True, [JPEG])),
     # a q=0 range is refused; what else is acceptable still counts
     (f"{MP_DICOM}; transfer-syntax=*; q=0, application/dicom", EXPLICIT, (False, [EXPLICIT])),
 ])
@@ -71,9 +78,10 @@ def test_instance_representation(accept, stored, expected) -> None:
 
 
 @pytest.mark.parametrize("accept, stored", [
-    (None, JLS),  # default Explicit VR LE: no JPEG-LS decoder installed
-    (MP_DICOM, SV1),
-    (f"{MP_DICOM}; transfer-syntax={J2K}", JPEG),
+    (None, J2K_MC),  # default Explicit VR LE: no JPEG 2000 Part 2 decoder
+    (MP_DICOM, "1.2.840.10008.1.2.4.100"),  # MPEG-2: no decoder
+    (f"{MP_DICOM}; transfer-syntax={J2K_MC}", JPEG),  # not a target
+    (f"{MP_DICOM}; transfer-syntax=1.2.840.10008.1.2.4.91", EXPLICIT),  # lossy J2K: no
     (f"{MP_DICOM}; transfer-syntax=*; q=0", JPEG),
     ("application/dicom+json", EXPLICIT),
     ("image/jpeg", EXPLICIT),
@@ -90,7 +98,10 @@ def test_instance_not_acceptable(accept, stored) -> None:
 def test_several_instances_choose_per_part() -> None:
     accept = f"{MP_DICOM}; transfer-syntax={JPEG}, {MP_DICOM}; q=0.9"
     assert plan(accept, [JPEG, EXPLICIT, IMPLICIT], single_allowed=False) == \
-        (True, [JPEG, EXPLICIT, EXPLICIT])
+        (True, [JPEG, JPEG, JPEG])
+    accept = f"{MP_DICOM}; transfer-syntax={J2K_MC}, {MP_DICOM}; q=0.9"
+    assert plan(accept, [J2K_MC, EXPLICIT, IMPLICIT], single_allowed=False) == \
+        (True, [J2K_MC, EXPLICIT, EXPLICIT])
 
 
 def test_several_instances_are_never_a_single_part() -> None:
@@ -102,67 +113,26 @@ def test_several_instances_are_never_a_single_part() -> None:
 
 def test_one_unproducible_instance_names_it_and_counts_the_rest() -> None:
     with pytest.raises(NotAcceptableError) as error:
-        plan(MP_DICOM, [EXPLICIT, SV1, JLS], single_allowed=False)
+        plan(MP_DICOM, [EXPLICIT, J2K_MC, J2K_MC], single_allowed=False)
     assert "i1 (and 1 more)" in error.value.message
-    assert "JPEG Lossless" in error.value.message
+    assert "cannot decode JPEG 2000 Part 2" in error.value.message
 
 
-OCTET = BulkRepresentation("application/octet-stream", EXPLICIT)
-JPEG_FRAME = BulkRepresentation("image/jpeg", JPEG)
-
-
-@pytest.mark.parametrize("stored, pixel_data, expected", [
-    (EXPLICIT, True, OCTET), (IMPLICIT, True, OCTET), (EXPLICIT, False, OCTET),
-    (JPEG, True, JPEG_FRAME), (JPEG, False, OCTET),
-    (J2K, True, BulkRepresentation("image/jp2", J2K)),
-    ("1.2.840.10008.1.2.5", True, BulkRepresentation("image/dicom-rle", "1.2.840.10008.1.2.5")),
-    ("1.2.840.10008.1.2.4.80", True, BulkRepresentation("image/jls", "1.2.840.10008.1.2.4.80")),
-    (BIG, True, None), (BIG, False, None), (DEFLATED, True, None), ("1.2.3", True, None),
-])
-def test_bulk_data_goes_out_as_stored(stored, pixel_data, expected) -> None:
-    assert stored_representation(stored, pixel_data=pixel_data) == expected
-
-
-@pytest.mark.parametrize("accept, produced, parts, multipart", [
-    (None, OCTET, 2, True),
-    ("*/*", JPEG_FRAME, 1, True),
-    ('multipart/related; type="application/octet-stream"', OCTET, 3, True),
-    (f'multipart/related; type="application/octet-stream"; transfer-syntax={EXPLICIT}',
-     OCTET, 1, True),
-    (f'multipart/related; type="application/octet-stream"; transfer-syntax={IMPLICIT}',
-     OCTET, 1, True),
-    ("application/octet-stream", OCTET, 1, False),
-    ('multipart/related; type="image/jpeg"', JPEG_FRAME, 2, True),
-    ('multipart/related; type="image/*"', JPEG_FRAME, 2, True),
-    (f'multipart/related; type="image/jpeg"; transfer-syntax={JPEG}', JPEG_FRAME, 1, True),
-    ('multipart/related; type="image/jpeg"; transfer-syntax=*', JPEG_FRAME, 1, True),
-    ("image/jpeg", JPEG_FRAME, 1, False),
-    ("image/*", JPEG_FRAME, 1, False),
-    # a single part is only for one part
-    ('image/jpeg, multipart/related; type="image/jpeg"; q=0.2', JPEG_FRAME, 2, True),
-])
-def test_bulk_representation(accept, produced, parts, multipart) -> None:
-    assert bulk_plan(accepted(accept), produced, parts=parts, accept=accept,
-                     what="frames", stored=JPEG) is multipart
-
-
-@pytest.mark.parametrize("accept, produced, parts", [
-    ('multipart/related; type="application/octet-stream"', JPEG_FRAME, 1),
-    ('multipart/related; type="image/jpeg"', OCTET, 1),
-    (f'multipart/related; type="image/jpeg"; transfer-syntax={SV1}', JPEG_FRAME, 1),
-    ('multipart/related; type="image/jls"', JPEG_FRAME, 1),
-    ("image/jpeg", JPEG_FRAME, 2),
-    ('multipart/related; type="application/dicom"', OCTET, 1),
-    ("*/*", None, 1),
-    ('multipart/related; type="image/jpeg"; q=0', JPEG_FRAME, 1),
-])
-def test_bulk_not_acceptable(accept, produced, parts) -> None:
+def test_an_unknown_target_is_named() -> None:
     with pytest.raises(NotAcceptableError) as error:
-        bulk_plan(accepted(accept), produced, parts=parts, accept=accept, what="frames",
-                  stored=BIG)
-    assert "frames" in error.value.message
-    if produced is None:
-        assert "Explicit VR Big Endian (1.2.840.10008.1.2.2)" in error.value.message
+        plan(f"{MP_DICOM}; transfer-syntax=1.2.840.10008.1.2.4.91", [EXPLICIT])
+    assert "does not encode JPEG 2000 Image Compression (1.2.840.10008.1.2.4.91)" in \
+        error.value.message
+
+
+def test_jpeg_baseline_is_for_8_bits_only() -> None:
+    accept = f"{MP_DICOM}; transfer-syntax={JPEG}"
+    assert instance_plan(accepted(accept), [EXPLICIT], single_allowed=True, accept=accept,
+                         names=["i0"], bits_allocated=[8]) == (True, [JPEG])
+    with pytest.raises(NotAcceptableError) as error:
+        instance_plan(accepted(accept), [EXPLICIT], single_allowed=True, accept=accept,
+                      names=["i0"], bits_allocated=[16])
+    assert "8-bit samples only (Bits Allocated 16)" in error.value.message
 
 
 def test_an_instance_too_large_to_decode_is_not_decoded() -> None:
@@ -170,6 +140,10 @@ def test_an_instance_too_large_to_decode_is_not_decoded() -> None:
         instance_plan(accepted(None), [JPEG], single_allowed=True, accept=None, names=["i0"],
                       may_decode=[False])
     assert "MiB" in error.value.message
-    # native sources need no decoding: any size
+    # native sources to native targets need no decoding: any size
     assert instance_plan(accepted(None), [IMPLICIT], single_allowed=True, accept=None,
                          names=["i0"], may_decode=[False]) == (True, [EXPLICIT])
+    with pytest.raises(NotAcceptableError):  # but encoding them does
+        accept = f"{MP_DICOM}; transfer-syntax={RLE}"
+        instance_plan(accepted(accept), [IMPLICIT], single_allowed=True, accept=accept,
+                      names=["i0"], may_decode=[False])
