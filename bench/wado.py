@@ -54,7 +54,7 @@ class Plan:
 
 
 QUICK = Plan(60, 120, 2, 4, 40, 10, 60, 3, 3, 10, 1, 0)
-FULL = Plan(250, 500, 4, 8, 100, 20, 200, 10, 10, 60, 3, 4000)
+FULL = Plan(250, 500, 4, 8, 100, 20, 100, 10, 5, 45, 3, 4000)
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
@@ -120,12 +120,15 @@ class Suite:
                      *(f.path for f in self.files.real)]
             hounsfield = ImportedHounsfield(paths, self.args.postgres, self.args.workers)
             _progress(f"storing {len(self.files.every())} files into Hounsfield ...")
+            started = time.monotonic()
             if self._start(stack, hounsfield) and "nginx" in kinds:
                 self._start(stack, Nginx(hounsfield.blob_dir))
+            _progress(f"  stored and started in {time.monotonic() - started:.0f} s")
         if "orthanc" in kinds and self._start(stack, servers.Orthanc()):
             _progress(f"storing {len(self.files.every())} files into Orthanc ...")
-            server = self.targets["orthanc"][0].server
+            server, started = self.targets["orthanc"][0].server, time.monotonic()
             self.extras["orthanc_refused"] = load_orthanc(server, self.files.every())
+            _progress(f"  stored in {time.monotonic() - started:.0f} s")
 
     def _start(self, stack: contextlib.ExitStack, kind) -> bool:
         self.versions[kind.name] = kind.version()

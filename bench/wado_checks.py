@@ -107,7 +107,7 @@ def _body(expected: Body, body: bytes) -> str | None:
             return f"{len(parts)} parts, expected 1"
         body = parts[0]
     if body != expected.data:
-        return f"{len(body)} bytes differ from the {len(expected.data)} stored"
+        return f"not as stored: {len(body)} bytes, not the {len(expected.data)} stored"
     return None
 
 

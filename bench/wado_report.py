@@ -16,11 +16,12 @@ from rich.markup import escape
 from rich.table import Table
 
 from bench.measurement import OK, Measurement, representative
-from bench.report import CONSOLE_MIN_WIDTH, _git_commit, machine
+from bench.report import _git_commit, machine
 
 MEGABYTES = {"series c1", "series c4", "study stream"}
 PER_SECOND = {"frames wrk c8"}
 SERVERS = ("hounsfield", "orthanc", "nginx")
+CONSOLE_MIN_WIDTH = 160
 
 
 def shown(measurements: list[Measurement]) -> dict[tuple[str, str], Measurement]:
