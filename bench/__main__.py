@@ -3,11 +3,12 @@
     python -m bench [--quick] [--postgres] [--servers ...] [--results DIR]   all workloads
     python -m bench stow [options]    STOW-RS only (python -m bench stow --help)
     python -m bench qido [options]    QIDO-RS only (python -m bench qido --help)
+    python -m bench wado [options]    WADO-RS only (python -m bench wado --help)
 """
 
 import sys
 
-from bench import qido, run
+from bench import qido, run, wado
 
 # QIDO-RS under --quick: a smaller index, fewer requests, a short Orthanc load
 QIDO_QUICK = ["--studies", "10000", "--instances", "100000", "--requests", "20",
@@ -24,7 +25,19 @@ def qido_arguments(stow_args) -> list[str]:  # type: ignore[no-untyped-def]
     return argv
 
 
+def wado_arguments(stow_args) -> list[str]:  # type: ignore[no-untyped-def]
+    """The WADO-RS run matching the options of a whole-suite run (nginx included)."""
+    argv = ["--quick"] if stow_args.quick else []
+    if stow_args.postgres:
+        argv.append("--postgres")
+    servers = [s for s in stow_args.servers if s in ("hounsfield", "orthanc")]
+    argv += ["--servers", ",".join([*servers, "nginx"]), "--results", str(stow_args.results)]
+    return argv
+
+
 def main(argv: list[str]) -> int:
+    if argv[:1] == ["wado"]:
+        return wado.main(argv[1:])
     if argv[:1] == ["qido"]:
         return qido.main(argv[1:])
     if argv[:1] == ["stow"]:
@@ -33,7 +46,10 @@ def main(argv: list[str]) -> int:
     status = run.main(argv)
     if status == 130:
         return status
-    return max(status, qido.main(qido_arguments(stow_args)))
+    status = max(status, qido.main(qido_arguments(stow_args)))
+    if status == 130:
+        return status
+    return max(status, wado.main(wado_arguments(stow_args)))
 
 
 sys.exit(main(sys.argv[1:]))

@@ -31,6 +31,9 @@ class HttpRequest:
     units: int = 1  # instances (or frames, or studies) this request moves
     payload_bytes: int = 0  # DICOM bytes it moves, for MB/s
     expected: object = None  # what the check compares the answer with
+    # sent right after, on the same connection, as part of the same exchange (nginx
+    # fetching a series file by file): the exchange's time covers them all
+    follow: tuple[HttpRequest, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -80,23 +83,35 @@ class _Drive:
             connection.close()
 
     def _exchange(self, connection: http.client.HTTPConnection, request: HttpRequest) -> Exchange:
-        started = time.perf_counter()
-        try:
-            connection.request(request.method, request.path, request.body, request.headers)
-            response = connection.getresponse()
-            body = response.read()
-        except (OSError, http.client.HTTPException) as error:
-            connection.close()  # the next request opens a new connection
-            return Exchange(
-                request,
-                time.perf_counter() - started,
-                None,
-                f"transport: {type(error).__name__}: {error}",
-            )
-        seconds = time.perf_counter() - started
-        return Exchange(
-            request, seconds, response.status, self.check(request, response.status, body)
-        )
+        if not request.follow:
+            return self._single(connection, request)
+        seconds = 0.0
+        for one in (request, *request.follow):
+            done = self._single(connection, one)
+            seconds += done.seconds
+            if done.problem:
+                break
+        return Exchange(request, seconds, done.status, done.problem)
+
+    def _single(self, connection: http.client.HTTPConnection, request: HttpRequest) -> Exchange:
+        return exchange(connection, request, self.check)
+
+
+def exchange(connection: http.client.HTTPConnection, request: HttpRequest,
+             check: Check) -> Exchange:
+    """Send one request, read its whole answer, check it; a transport error closes
+    the connection (the next request opens a new one)."""
+    started = time.perf_counter()
+    try:
+        connection.request(request.method, request.path, request.body, request.headers)
+        response = connection.getresponse()
+        body = response.read()
+    except (OSError, http.client.HTTPException) as error:
+        connection.close()
+        return Exchange(request, time.perf_counter() - started, None,
+                        f"transport: {type(error).__name__}: {error}")
+    seconds = time.perf_counter() - started
+    return Exchange(request, seconds, response.status, check(request, response.status, body))
 
 
 def drive(

@@ -117,6 +117,14 @@ class TreeSampler:
     def cpu_seconds(self) -> float:
         return tree_cpu_seconds(self.root)
 
+    def restart_peaks(self) -> None:
+        """Forget the peaks so far: the next ones are those of what follows."""
+        self.peak_rss = self.peak_pss = 0
+        self.sample()
+
+    def current_rss(self) -> int:
+        return sum(rss_bytes(pid) for pid in tree(self.root))
+
     def sample(self) -> None:
         pids = tree(self.root)
         self.peak_rss = max(self.peak_rss, sum(rss_bytes(pid) for pid in pids))
