@@ -20,6 +20,7 @@ def json_model(ds: Dataset, threshold: int = 1024) -> tuple[dict[str, Any], dict
     """The JSON model of `ds` as the archive keeps it: binary values over `threshold`
     bytes as BulkDataURIs, whose bytes are returned beside it (Pixel Data left out)."""
     bulk: dict[str, bytes] = {}
+    big_endian = ds.original_encoding[1] is False
 
     def handler(element: Any) -> str:
         uri = f"bulkdata/{len(bulk)}/{element.tag:08X}"
@@ -27,7 +28,7 @@ def json_model(ds: Dataset, threshold: int = 1024) -> tuple[dict[str, Any], dict
             value = element.value
             if not isinstance(value, bytes):
                 value = np.asarray(value, "<u2").tobytes()
-            elif element.VR in ("OW", "US or OW", "US or SS or OW") and ds.original_encoding[1] is False:
+            elif big_endian and "OW" in element.VR:
                 value = np.frombuffer(value, ">u2").astype("<u2").tobytes()
             bulk[uri] = value
         return uri
@@ -43,7 +44,7 @@ def dataset_source(ds: Dataset) -> SourceImage:
         return pixel_array(ds, index=number - 1)
 
     # big-endian binary values go through the handler, which gives them little endian
-    model, bulk = json_model(ds, 1024 if ds.original_encoding[1] is not False else 0)
+    model, bulk = json_model(ds, 0 if ds.original_encoding[1] is False else 1024)
     return SourceImage(model, frame, "RGB" if photometric.startswith("YBR") else None,
                        bulk.__getitem__)
 
@@ -54,3 +55,24 @@ def file_source(path: Path | str) -> SourceImage:
 
 def inline(data: bytes) -> dict[str, str]:
     return {"vr": "OW", "InlineBinary": base64.b64encode(data).decode()}
+
+
+def array_source(frames: np.ndarray | list[np.ndarray], photometric: str = "MONOCHROME2",
+                 bits_stored: int | None = None, **attributes: Any) -> SourceImage:
+    """A source of generated frames; `attributes` are keyword=value set on the data set."""
+    stack = [frames] if isinstance(frames, np.ndarray) else frames
+    first = stack[0]
+    ds = Dataset()
+    ds.Rows, ds.Columns = first.shape[:2]
+    ds.SamplesPerPixel = 3 if first.ndim == 3 else 1
+    ds.BitsAllocated = first.dtype.itemsize * 8
+    ds.BitsStored = bits_stored or ds.BitsAllocated
+    ds.HighBit = ds.BitsStored - 1
+    ds.PixelRepresentation = int(first.dtype.kind == "i")
+    ds.PhotometricInterpretation = photometric
+    ds.NumberOfFrames = len(stack)
+    for keyword, value in attributes.items():
+        setattr(ds, keyword, value)
+    model, bulk = json_model(ds, 1 << 30)
+    model["7FE00010"] = {"vr": "OW", "BulkDataURI": "pixeldata"}
+    return SourceImage(model, lambda number: stack[number - 1], None, bulk.__getitem__)
