@@ -84,8 +84,8 @@ def to_image(pixels: np.ndarray, size: tuple[int, int]) -> Image.Image:
         image = Image.fromarray(pixels.astype(np.float32), "F")
         if image.size != size:
             image = image.resize(size, Image.Resampling.BICUBIC)
-        wide = np.clip(np.rint(np.asarray(image)), 0, 65535).astype(np.uint16)
-        return Image.fromarray(wide, "I;16")
+        wide = np.clip(np.rint(np.asarray(image)), 0, 65535).astype("<u2")
+        return Image.frombytes("I;16", size, wide.tobytes())
     image = Image.fromarray(np.ascontiguousarray(pixels))
     if image.size == size:
         return image
