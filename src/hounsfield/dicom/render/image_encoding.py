@@ -89,8 +89,8 @@ def to_image(pixels: np.ndarray, size: tuple[int, int]) -> Image.Image:
     image = Image.fromarray(np.ascontiguousarray(pixels))
     if image.size == size:
         return image
-    if _shrinks(image.size, size):  # box-reduce by whole factors first, then bilinear
-        return image.resize(size, Image.Resampling.BILINEAR, reducing_gap=2.0)
+    if _shrinks(image.size, size):  # each output pixel the mean of the area it covers
+        return image.resize(size, Image.Resampling.BOX)
     return image.resize(size, Image.Resampling.BICUBIC)
 
 
