@@ -11,7 +11,18 @@ from helpers.render_source import array_source
 from PIL import Image
 from pydicom.dataset import Dataset
 
-from hounsfield.dicom.render import GIF, JPEG, PNG, Region, RenderRequest, Window, render
+from hounsfield.dicom.render import (
+    GIF,
+    JPEG,
+    PNG,
+    Region,
+    RenderRequest,
+    SourceImage,
+    Window,
+    native_frame,
+    pixel_description,
+    render,
+)
 from hounsfield.errors import NotRenderableError, RenderParameterError
 
 RAMP = np.tile(np.arange(0, 256, 2, dtype=np.uint16), (64, 1)) * 16  # 64 x 128, 0..4064
@@ -157,3 +168,13 @@ def test_frame_of_the_wrong_shape_is_not_renderable():
     source = array_source(RAMP, "RGB")
     with pytest.raises(NotRenderableError, match="shape"):
         render(source, RenderRequest())
+
+
+def test_one_bit_frame_from_native_bytes_renders_black_and_white():
+    source = array_source(np.zeros((2, 8), np.uint8), bits_stored=1)
+    source.attributes["00280100"]["Value"] = [1]  # Bits Allocated 1
+    pixels = pixel_description(source.attributes)
+    frame = native_frame(bytes([0b10000001, 0b01111110]), pixels)
+    one_bit = SourceImage(source.attributes, lambda number: frame)
+    image = np.asarray(decoded(render(one_bit, RenderRequest(PNG))))
+    assert image.tolist() == [[255, 0, 0, 0, 0, 0, 0, 255], [0, 255, 255, 255, 255, 255, 255, 0]]
