@@ -29,6 +29,10 @@ class InvalidUIDError(BadRequestError):
     """A UID does not follow the PS3.5 §9 grammar or is longer than 64 characters."""
 
 
+class RenderParameterError(BadRequestError):
+    """A rendering parameter (window, viewport, region, quality, frame) cannot be met."""
+
+
 class NotFoundError(HounsfieldError):
     """The addressed resource does not exist."""
 
@@ -43,6 +47,10 @@ class NotAcceptableError(HounsfieldError):
     """No media type the client accepts can be produced."""
 
     http_status = 406
+
+
+class NotRenderableError(NotAcceptableError):
+    """The object has no pixels that can be rendered in the requested media type."""
 
 
 class ConflictError(HounsfieldError):
