@@ -14,6 +14,7 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.routing import Mount, Route
 
+from hounsfield import allocator
 from hounsfield.archive.archive import Archive
 from hounsfield.config import Settings, load_settings
 from hounsfield.web import health, qido, stow, wado, wado_bulk, wado_bulkdata
@@ -109,6 +110,7 @@ def create_app(settings: Settings | None = None, archive: Archive | None = None,
         app.state.services = Services(settings, opened,
                                       anyio.CapacityLimiter(settings.store_threads))
         _tune_garbage_collector()
+        allocator.keep_large_buffers()
         async with anyio.create_task_group() as background:
             background.start_soon(_settle_journal, opened, settings.recovery_grace_seconds)
             try:
