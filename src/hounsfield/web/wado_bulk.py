@@ -17,12 +17,13 @@ import anyio
 from starlette.requests import Request
 from starlette.responses import Response
 
-from hounsfield.archive.retrieve import Run, StoredInstance
+from hounsfield.archive.archive import Archive
+from hounsfield.archive.retrieve import Run, StoredInstance, Target
 from hounsfield.archive.transcoded import transcoded_frames
 from hounsfield.dicom.json_model import instance_path
 from hounsfield.dicom.transcode import MAX_DECODED_BYTES
 from hounsfield.errors import NotAcceptableError, NotFoundError
-from hounsfield.web.bulk_negotiation import BulkRepresentation, bulk_plan
+from hounsfield.web.bulk_negotiation import BulkRepresentation, bulk_plan, stored_representation
 from hounsfield.web.bulk_parts import is_video
 from hounsfield.web.conditional import not_modified, validators
 from hounsfield.web.context import rs_base_url, services
@@ -37,13 +38,31 @@ PIXEL_DATA = "pixeldata"
 
 async def retrieve_instance_frames(request: Request) -> Response:
     numbers = frame_numbers(request.path_params["frames"])
-    found = await _instance(request)
+    archive, target = services(request).archive, target_of(request)
+    found, read = await anyio.to_thread.run_sync(
+        lambda: _find_and_read(archive, target, numbers))
     if found.frames is None and PIXEL_DATA not in (found.bulk_data or {}) \
             and found.number_of_frames <= 1:
         raise NotFoundError(f"instance {found.sop_instance} has no pixel data")
     count = len(found.frames) if found.frames is not None else found.number_of_frames
     check_frame_numbers(numbers, count, found.sop_instance)
-    return warn_ignored(request, await _frames(request, found, numbers))
+    return warn_ignored(request, await _frames(request, found, numbers, read=read))
+
+
+PREFETCHED_FRAMES = 16
+
+
+def _find_and_read(archive: Archive, target: Target, numbers: list[int]
+                   ) -> tuple[StoredInstance, list[bytes] | None]:
+    """The instance and, when it is likely to go out as stored, the frames' stored
+    bytes, in one worker-thread hop (a viewer asks for one frame at a time)."""
+    [found] = archive.stored_instances(target, locations=True)
+    frames = found.frames
+    if (frames is None or len(numbers) > PREFETCHED_FRAMES
+            or not all(1 <= n <= len(frames) for n in numbers)
+            or stored_representation(found.transfer_syntax_uid, pixel_data=True) is None):
+        return found, None
+    return found, archive.read_runs(found.blob_key, [frames[n - 1] for n in numbers])
 
 
 async def retrieve_bulkdata(request: Request) -> Response:
@@ -67,9 +86,10 @@ async def _instance(request: Request) -> StoredInstance:
 
 
 async def _frames(request: Request, found: StoredInstance, numbers: list[int],
-                  whole: bool = False) -> Response:
+                  whole: bool = False, read: list[bytes] | None = None) -> Response:
     """The frames `numbers`; `whole`: all of them as the pixel data, whose one frame is
-    then located at its BulkDataURI, .../pixeldata."""
+    then located at its BulkDataURI, .../pixeldata; `read`: their stored bytes, when
+    already read."""
     what = f"the frames of instance {found.sop_instance}"
     decoded = found.decoded_size_bound // max(found.number_of_frames, 1) * len(numbers)
     multipart, produced = _plan(request, found, pixel_data=True, parts=len(numbers),
@@ -87,7 +107,7 @@ async def _frames(request: Request, found: StoredInstance, numbers: list[int],
         raise _no_frame_table(found)
     spans = [found.frames[n - 1] for n in numbers]
     return await _respond(request, found, multipart, produced, locations,
-                          lambda: archive.read_runs(found.blob_key, spans))
+                          read or (lambda: archive.read_runs(found.blob_key, spans)))
 
 
 async def _bulk_data(request: Request, found: StoredInstance, key: str) -> Response:
@@ -117,12 +137,12 @@ def _plan(request: Request, found: StoredInstance, *, pixel_data: bool, parts: i
 
 async def _respond(request: Request, found: StoredInstance, multipart: bool,
                    produced: BulkRepresentation, locations: list[str],
-                   read: Callable[[], list[bytes]]) -> Response:
+                   read: Callable[[], list[bytes]] | list[bytes]) -> Response:
     current = validators([found.digest], [found.created_at], "bulk", str(multipart),
                          produced.content_type, *locations)
     if (unchanged := not_modified(request, current)) is not None:
         return unchanged
-    parts = await anyio.to_thread.run_sync(read)
+    parts = read if isinstance(read, list) else await anyio.to_thread.run_sync(read)
     headers = dict(current.headers)
     if len(parts) == 1:  # one element: Range applies to its bytes, in either envelope
         parts[0], range_headers = byte_range(parts[0], request.headers.get("range"))
