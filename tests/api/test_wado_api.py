@@ -77,6 +77,19 @@ def test_instance_as_single_part(client: TestClient, series: list[bytes]) -> Non
     assert response.content == series[1]
 
 
+def test_one_instance_as_multipart_has_its_exact_length(client: TestClient,
+                                                        series: list[bytes]) -> None:
+    """A small file read with its index row goes out with a Content-Length (not chunked),
+    which must be the body's length to the byte."""
+    response = client.get(instance_url(2), headers={
+        "accept": 'multipart/related; type="application/dicom"; transfer-syntax=*'})
+    assert response.status_code == 200
+    assert response.headers["content-length"] == str(len(response.content))
+    [(_, data)] = split_parts(response.content, response.headers["content-type"])
+    assert data == series[1]
+    assert response.content.endswith(b"--\r\n")
+
+
 def test_accept_query_parameter_wins_over_the_header(client: TestClient,
                                                      series: list[bytes]) -> None:
     response = client.get(instance_url(1), params={"accept": "application/dicom"},

@@ -47,6 +47,7 @@ from hounsfield.web.wado_response import (
     instance_single,
     instances_multipart,
     multipart_type,
+    read_small_file,
 )
 from hounsfield.web.wado_zip import dicomdir_wanted, zip_response
 
@@ -143,7 +144,7 @@ async def _retrieve_instances(request: Request) -> Response:
     with_dicomdir = dicomdir_wanted(request)
     if prefers_zip(choices):
         return await _retrieve_zip(request, target, accept, choices, with_dicomdir)
-    found = await find(request, target)
+    found, prefetched = await _find_instances(request, target)
     try:
         multipart, syntaxes = _plan(choices, found, accept,
                                    single_allowed=target.sop_instance is not None)
@@ -156,7 +157,8 @@ async def _retrieve_instances(request: Request) -> Response:
                          "dicom", str(multipart), base_url, *syntaxes)
     if (unchanged := not_modified(request, current)) is not None:
         return unchanged
-    outgoing = [OutgoingInstance(i, s, base_url + instance_path(i.study, i.series, i.sop_instance))
+    outgoing = [OutgoingInstance(i, s, base_url + instance_path(i.study, i.series, i.sop_instance),
+                                 prefetched)
                 for i, s in zip(found, syntaxes, strict=True)]
     archive = services(request).archive
     head_only = request.method == "HEAD"
@@ -169,6 +171,19 @@ async def _retrieve_instances(request: Request) -> Response:
         _warn(request, response, "The query parameter dicomdir applies to application/zip "
               "only and was ignored")
     return response
+
+
+async def _find_instances(request: Request, target: Target
+                          ) -> tuple[list[StoredInstance], bytes | None]:
+    """The instances of `target`; for one instance, its stored file too when small
+    enough, read in the same worker-thread hop."""
+    archive = services(request).archive
+
+    def find_and_read() -> tuple[list[StoredInstance], bytes | None]:
+        found = archive.stored_instances(target)
+        return found, read_small_file(archive, found[0]) if target.sop_instance else None
+
+    return await anyio.to_thread.run_sync(find_and_read)
 
 
 def _plan(choices: list[Choice], found: list[StoredInstance], accept: str | None, *,

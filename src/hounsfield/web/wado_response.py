@@ -33,6 +33,7 @@ class OutgoingInstance:
     stored: StoredInstance
     transfer_syntax: str
     location: str  # its Retrieve URL, the part's Content-Location
+    prefetched: bytes | None = None  # the whole stored file, when already read
 
     @property
     def as_stored(self) -> bool:
@@ -58,7 +59,19 @@ def instances_multipart(archive: Archive, outgoing: list[OutgoingInstance], boun
     syntaxes = {o.transfer_syntax for o in outgoing}
     media_type = multipart_type(DICOM, boundary, syntaxes.pop() if len(syntaxes) == 1 else None)
     body = _empty() if head_only else _instance_parts(archive, outgoing, boundary)
+    if all(o.prefetched is not None and o.as_stored for o in outgoing):
+        headers = {**headers, "content-length": str(_multipart_length(outgoing, boundary))}
     return StreamingResponse(body, headers=headers, media_type=media_type)
+
+
+def _multipart_length(outgoing: list[OutgoingInstance], boundary: str) -> int:
+    """The length of the multipart body of files already read (not chunked then)."""
+    total = len(f"--{boundary}--\r\n") + 2 * len(outgoing)  # CRLF after each part
+    for item in outgoing:
+        assert item.prefetched is not None
+        size = len(item.prefetched) + len(missing_preamble(item.prefetched))
+        total += len(_part_head(boundary, item, size)) + size
+    return total
 
 
 async def instance_single(archive: Archive, outgoing: OutgoingInstance,
@@ -70,7 +83,7 @@ async def instance_single(archive: Archive, outgoing: OutgoingInstance,
         body = b"" if head_only else data
         return Response(body, headers={**headers, "content-length": str(len(data))},
                         media_type=outgoing.content_type)
-    fp, first = await open_stored(archive, outgoing.stored)
+    fp, first = await _start(archive, outgoing)
     length = outgoing.stored.size_bytes + len(missing_preamble(first))
     if fp is None:  # read whole
         body = b"" if head_only else missing_preamble(first) + first
@@ -100,13 +113,27 @@ async def _instance_parts(archive: Archive, outgoing: list[OutgoingInstance],
             yield tail + _part_head(boundary, item, len(data)) + data
             tail = b"\r\n"
             continue
-        fp, first = await open_stored(archive, item.stored)
+        fp, first = await _start(archive, item)
         length = item.stored.size_bytes + len(missing_preamble(first))
         yield tail + _part_head(boundary, item, length)
         async for chunk in _rest_of_file(fp, first):
             yield chunk
         tail = b"\r\n"
     yield tail + f"--{boundary}--\r\n".encode()
+
+
+def read_small_file(archive: Archive, stored: StoredInstance) -> bytes | None:
+    """The whole stored file when it is read in one go (at most `WHOLE` bytes)."""
+    if stored.size_bytes > WHOLE:
+        return None
+    with archive.open_blob(stored.blob_key) as fp:
+        return fp.read()
+
+
+async def _start(archive: Archive, item: OutgoingInstance) -> tuple[BinaryIO | None, bytes]:
+    if item.prefetched is not None:
+        return None, item.prefetched
+    return await open_stored(archive, item.stored)
 
 
 async def open_stored(archive: Archive, stored: StoredInstance
