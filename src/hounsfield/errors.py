@@ -33,6 +33,15 @@ class RenderParameterError(BadRequestError):
     """A rendering parameter (window, viewport, region, quality, frame) cannot be met."""
 
 
+class WadoUriParameterError(BadRequestError):
+    """A WADO-URI query parameter is missing, malformed, or not allowed with the others
+    (PS3.18 §8); the message starts with the parameter's name."""
+
+    def __init__(self, parameter: str, problem: str):
+        super().__init__(f"{parameter} {problem}")
+        self.parameter = parameter
+
+
 class NotFoundError(HounsfieldError):
     """The addressed resource does not exist."""
 
