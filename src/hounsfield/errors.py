@@ -42,6 +42,11 @@ class WadoUriParameterError(BadRequestError):
         self.parameter = parameter
 
 
+class PresentationStateError(BadRequestError):
+    """The presentation state of the request cannot be applied to the requested object:
+    it is not a Grayscale Softcopy Presentation State, or does not reference the object."""
+
+
 class NotFoundError(HounsfieldError):
     """The addressed resource does not exist."""
 
