@@ -37,6 +37,7 @@ from hounsfield.dicom import transfer_syntax as ts
 from hounsfield.dicom.render import Region, RenderRequest, Window
 from hounsfield.dicom.render.annotation import ANNOTATIONS
 from hounsfield.dicom.render.image_encoding import MAX_VIEWPORT
+from hounsfield.dicom.render.presentation_state import PresentationState
 from hounsfield.dicom.uid import is_valid_uid
 from hounsfield.errors import WadoUriParameterError
 
@@ -105,13 +106,16 @@ class WadoUriRequest:
             return tuple(p for p in asked if not p.is_dicom)
         return asked
 
-    def render_request(self, media_type: str) -> RenderRequest:
+    def render_request(self, media_type: str,
+                       presentation: PresentationState | None = None) -> RenderRequest:
         """The renderer's request for a rendered `media_type` (rows and columns form the
-        viewport, as §8.2.2-8.2.3 scale the image to fit them)."""
+        viewport, as §8.2.2-8.2.3 scale the image to fit them), with the presentation
+        state the caller bound to the object when presentationUID was given."""
         return RenderRequest(media_type=media_type, frame=self.frame_number,
                              window=self.window, viewport_width=self.columns,
                              viewport_height=self.rows, region=self.region,
-                             quality=self.image_quality, annotations=self.annotations)
+                             quality=self.image_quality, annotations=self.annotations,
+                             presentation=presentation)
 
 
 Query = Mapping[str, str] | Iterable[tuple[str, str]]
