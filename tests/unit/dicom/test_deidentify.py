@@ -9,6 +9,7 @@ import io
 import pydicom
 import pytest
 from helpers.data_files import pydicom_test_file
+from pydicom.datadict import dictionary_description
 from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.sequence import Sequence
 from pydicom.uid import CTImageStorage, ExplicitVRLittleEndian
@@ -184,3 +185,13 @@ def test_every_code_of_the_table_is_handled():
 def test_table_rows(tag, code):
     row = row_for(tag)
     assert (row.code if row else None) == code
+
+
+def test_table_rows_agree_with_the_data_dictionary():
+    def words(text: str) -> str:
+        return "".join(c for c in text.lower() if c.isalpha())
+
+    exact = [row for row in BASIC_PROFILE if "X" not in row.tag]
+    assert len(BASIC_PROFILE) == 459 and len({row.tag for row in BASIC_PROFILE}) == 459
+    for row in exact:
+        assert words(dictionary_description(int(row.tag, 16))) == words(row.name), row

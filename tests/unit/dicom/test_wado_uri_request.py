@@ -212,3 +212,9 @@ def test_window_width_of_one_is_the_smallest():
 
 def test_unknown_parameters_are_reported_not_ignored():
     assert parse(foo="1", contentType="image/png").unknown_parameters == ("foo",)
+
+
+def test_render_request_carries_the_presentation_state():
+    marker = object()
+    request = parse(presentationUID="1.2.9", presentationSeriesUID="1.2.8")
+    assert request.render_request(JPEG, marker).presentation is marker  # type: ignore[arg-type]
