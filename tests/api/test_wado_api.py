@@ -460,3 +460,31 @@ def test_metadata_excludeprivate(client: TestClient, app_archive: Archive) -> No
     assert public["00081032"]["Value"][0] == {"00080100": {"vr": "SH", "Value": ["1"]}}
     assert public["00080018"] == full["00080018"]
     assert client.get(url, params={"excludeprivate": "yes"}).status_code == 400
+
+
+def test_a_series_as_stored_has_its_exact_length(client: TestClient, app_archive: Archive,
+                                                 series: list[bytes]) -> None:
+    """The index knows each file's served size, a preamble-less file's included: the
+    multipart answer has a Content-Length, to the byte, and is not chunked."""
+    ds = ct_instance(STUDY, SERIES, f"{SERIES}.9")
+    buffer = io.BytesIO()
+    pydicom.dcmwrite(buffer, ds)  # no preamble
+    store(app_archive, buffer.getvalue())
+    url = f"{RS}/studies/{STUDY}/series/{SERIES}"
+    response = client.get(url, headers={"accept": DICOM_ALL})
+    assert response.headers["content-length"] == str(len(response.content))
+    parts = [d for _, d in split_parts(response.content, response.headers["content-type"])]
+    assert sorted(parts) == sorted([*series, b"\0" * 128 + b"DICM" + buffer.getvalue()])
+    head = client.head(url, headers={"accept": DICOM_ALL})
+    assert head.headers["content-length"] == str(len(response.content))
+
+
+def test_files_stored_before_their_preamble_was_recorded_go_out_chunked(
+        client: TestClient, app_archive: Archive, series: list[bytes]) -> None:
+    with app_archive.engine.begin() as conn:
+        conn.exec_driver_sql("UPDATE instance SET preamble_missing = NULL")
+    response = client.get(f"{RS}/studies/{STUDY}/series/{SERIES}",
+                          headers={"accept": DICOM_ALL})
+    assert response.status_code == 200 and "content-length" not in response.headers
+    assert [d for _, d in split_parts(response.content,
+                                      response.headers["content-type"])] == series

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import mmap
 import os
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -22,7 +23,13 @@ from hounsfield.dicom.json_model import (
     instance_json,
     instance_path,
 )
-from hounsfield.dicom.part10 import PixelData, read_part10, read_pixel_data
+from hounsfield.dicom.part10 import (
+    PREAMBLE,
+    PixelData,
+    missing_preamble,
+    read_part10,
+    read_pixel_data,
+)
 from hounsfield.dicom.transfer_syntax import is_supported
 from hounsfield.errors import HounsfieldError, InstanceRejectedError, StorageUnavailableError
 
@@ -53,14 +60,18 @@ def _describe(path: Path, bulk_data_threshold: int,
               expected_study: str | None) -> InstanceRecord:
     with open(path, "rb") as fp:
         file_size = os.fstat(fp.fileno()).st_size
+        preamble_missing = bool(missing_preamble(fp.read(len(PREAMBLE))))
+        fp.seek(0)
         if file_size >= _SMALLEST_FAST_FILE:
             with mmap.mmap(fp.fileno(), 0, access=mmap.ACCESS_READ) as buf:
                 try:
-                    return _describe_fast(fp, buf, file_size, bulk_data_threshold,
-                                          expected_study)
+                    record = _describe_fast(fp, buf, file_size, bulk_data_threshold,
+                                            expected_study)
+                    return replace(record, preamble_missing=preamble_missing)
                 except NeedsFullParserError:
                     fp.seek(0)  # an encoding only pydicom reads exactly: read it with it
-        return _describe_full(fp, bulk_data_threshold, expected_study)
+        record = _describe_full(fp, bulk_data_threshold, expected_study)
+        return replace(record, preamble_missing=preamble_missing)
 
 
 def _describe_fast(fp: BinaryIO, buf: mmap.mmap, file_size: int, bulk_data_threshold: int,

@@ -25,6 +25,7 @@ class InstanceRecord:
     metadata_json: bytes
     frames_json: bytes | None
     bulk_data_json: bytes
+    preamble_missing: bool = False  # stored without preamble and "DICM": sent with them
 
 
 class Disposition(Enum):

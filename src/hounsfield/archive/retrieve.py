@@ -53,10 +53,18 @@ class StoredInstance:
     rows: int | None
     columns: int | None
     bits_allocated: int | None
+    preamble_missing: bool | None  # None: not recorded (stored before migration 0005)
     metadata_json: bytes | None = None
     frames: FrameTable | None = None
     bulk_data: dict[str, Run] | None = None  # tag path (or "pixeldata") -> its value
     fragments: tuple[Run, ...] | None = None  # encapsulated pixel data: every fragment
+
+    @property
+    def served_size(self) -> int | None:
+        """Its length as a Part 10 file sent as stored (None: unknown)."""
+        if self.preamble_missing is None:
+            return None
+        return self.size_bytes + 132 * bool(self.preamble_missing)
 
     @property
     def decoded_size_bound(self) -> int:
@@ -70,7 +78,7 @@ _BASE = ("study.study_instance_uid", "series.series_instance_uid",
          "instance.sop_instance_uid", "instance.sop_class_uid",
          "instance.transfer_syntax_uid", "instance.number_of_frames", "instance.blob_key",
          "instance.size_bytes", "instance.digest", "instance.created_at", "instance.rows",
-         "instance.columns", "instance.bits_allocated")
+         "instance.columns", "instance.bits_allocated", "instance.preamble_missing")
 _KEY = _BASE.index("instance.blob_key")
 _LEVEL_CONDITIONS = ("study.study_instance_uid = :study",
                      "series.series_instance_uid = :series",

@@ -59,19 +59,27 @@ def instances_multipart(archive: Archive, outgoing: list[OutgoingInstance], boun
     syntaxes = {o.transfer_syntax for o in outgoing}
     media_type = multipart_type(DICOM, boundary, syntaxes.pop() if len(syntaxes) == 1 else None)
     body = _empty() if head_only else _instance_parts(archive, outgoing, boundary)
-    if all(o.prefetched is not None and o.as_stored for o in outgoing):
-        headers = {**headers, "content-length": str(_multipart_length(outgoing, boundary))}
+    if (length := _multipart_length(outgoing, boundary)) is not None:
+        headers = {**headers, "content-length": str(length)}  # not chunked then
     return StreamingResponse(body, headers=headers, media_type=media_type)
 
 
-def _multipart_length(outgoing: list[OutgoingInstance], boundary: str) -> int:
-    """The length of the multipart body of files already read (not chunked then)."""
+def _multipart_length(outgoing: list[OutgoingInstance], boundary: str) -> int | None:
+    """The length of the multipart body when every file goes out as stored and its
+    served size is known (from the index, or from its bytes already read)."""
     total = len(f"--{boundary}--\r\n") + 2 * len(outgoing)  # CRLF after each part
     for item in outgoing:
-        assert item.prefetched is not None
-        size = len(item.prefetched) + len(missing_preamble(item.prefetched))
+        size = _served_size(item)
+        if size is None or not item.as_stored:
+            return None
         total += len(_part_head(boundary, item, size)) + size
     return total
+
+
+def _served_size(item: OutgoingInstance) -> int | None:
+    if item.prefetched is not None:
+        return len(item.prefetched) + len(missing_preamble(item.prefetched))
+    return item.stored.served_size
 
 
 async def instance_single(archive: Archive, outgoing: OutgoingInstance,

@@ -35,5 +35,6 @@ def test_sqlite_instance_rows_keep_their_documents_last(tmp_path) -> None:
         triggers = conn.exec_driver_sql(
             "SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'instance'"
         ).scalars().all()
-    assert columns[-4:] == ["created_at", "bulk_data_json", "frames_json", "metadata_json"]
+    assert columns[-5:] == ["created_at", "preamble_missing", "bulk_data_json", "frames_json",
+                           "metadata_json"]
     assert triggers == ["tr_instance_query_attributes"]

@@ -16,6 +16,7 @@ from typing import Any
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     Column,
     Float,
     ForeignKey,
@@ -121,6 +122,8 @@ instance = Table(
     Column("size_bytes", BigInteger, nullable=False),
     Column("digest", String(64), nullable=False),  # SHA-256 of the stored bytes, hex
     Column("created_at", Float, nullable=False),
+    # None: stored before this was recorded (migration 0005); the served length is unknown
+    Column("preamble_missing", Boolean, nullable=True),
     # The documents last, the largest at the end (migration 0004): SQLite reads past a
     # large value through its overflow pages to reach the columns after it.
     Column("bulk_data_json", LargeBinary, nullable=False),

@@ -75,7 +75,8 @@ def _instance_values(record: InstanceRecord, blob_key: str, series_pk: int,
         number_of_frames=record.number_of_frames, blob_key=blob_key,
         size_bytes=record.size_bytes, digest=record.digest,
         metadata_json=record.metadata_json, frames_json=record.frames_json,
-        bulk_data_json=record.bulk_data_json, created_at=now)
+        bulk_data_json=record.bulk_data_json, created_at=now,
+        preamble_missing=record.preamble_missing)
 
 
 def _locked_study(conn: Connection, record: InstanceRecord, now: float) -> Any:
