@@ -31,6 +31,7 @@ class HttpRequest:
     units: int = 1  # instances (or frames, or studies) this request moves
     payload_bytes: int = 0  # DICOM bytes it moves, for MB/s
     expected: object = None  # what the check compares the answer with
+    content_type: str | None = None  # the answer's media type, when it must be one
     # sent right after, on the same connection, as part of the same exchange (nginx
     # fetching a series file by file): the exchange's time covers them all
     follow: tuple[HttpRequest, ...] = ()
@@ -111,7 +112,19 @@ def exchange(connection: http.client.HTTPConnection, request: HttpRequest,
         return Exchange(request, time.perf_counter() - started, None,
                         f"transport: {type(error).__name__}: {error}")
     seconds = time.perf_counter() - started
-    return Exchange(request, seconds, response.status, check(request, response.status, body))
+    problem = check(request, response.status, body)
+    if problem is None and request.content_type:
+        problem = media_type_problem(request.content_type, response.getheader("Content-Type"))
+    return Exchange(request, seconds, response.status, problem)
+
+
+def media_type_problem(expected: str, given: str | None) -> str | None:
+    """None when ``given`` (a Content-Type header) is the media type ``expected``,
+    parameters aside (RFC 9110 §8.3.1: type and subtype are case-insensitive)."""
+    media_type = (given or "").split(";", 1)[0].strip().lower()
+    if media_type != expected.lower():
+        return f"Content-Type {given!r}, expected {expected}"
+    return None
 
 
 def drive(

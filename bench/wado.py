@@ -203,7 +203,7 @@ class Suite:
             cpu = sampler.cpu_seconds()
             outcome = drive(target.server.host, target.server.port, requests, concurrency,
                             checks.check, TIME_LIMIT)
-            _finish(m, sampler, cpu, outcome)
+            finish(m, sampler, cpu, outcome)
             if any(e.problem for e in warm.exchanges):
                 m.detail = f"warm-up: {warm.exchanges[0].problem}"
         return m
@@ -254,7 +254,7 @@ class Suite:
                 if exchanges[-1].status is None or time.monotonic() > deadline:
                     break
             outcome = LoadOutcome(exchanges, [], time.perf_counter() - started, 0.0)
-            _finish(m, sampler, cpu, outcome)
+            finish(m, sampler, cpu, outcome)
         return m
 
     def _stream(self, kind: str) -> Measurement:
@@ -280,7 +280,7 @@ def _timed_exchange(target: work.Target, request: HttpRequest, timeout: float) -
     return done
 
 
-def _finish(m: Measurement, sampler: TreeSampler, cpu: float, outcome: LoadOutcome) -> None:
+def finish(m: Measurement, sampler: TreeSampler, cpu: float, outcome: LoadOutcome) -> None:
     m.server_cpu_seconds = sampler.cpu_seconds() - cpu
     sampler.sample()
     m.peak_rss_mb, m.peak_pss_mb = sampler.peak_rss / 1e6, sampler.peak_pss / 1e6

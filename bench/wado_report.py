@@ -1,8 +1,10 @@
-"""The WADO-RS report: one table of every workload and server, JSON in bench/results/.
+"""The WADO-RS report (retrieve, and rendered images): one table of every workload and
+server, JSON in bench/results/.
 
 Each workload has one headline figure, on which the ratios are taken: MB/s for series
 and study retrieval, answers per second for wrk, the p50 latency for the others.
-Ratios are Hounsfield's figure over Orthanc's and over nginx's, from the shown rounds.
+Ratios are Hounsfield's figure over Orthanc's and over nginx's (when nginx was
+measured), from the shown rounds.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from bench.measurement import OK, Measurement, representative
 from bench.report import _git_commit, machine
 
 MEGABYTES = {"series c1", "series c4", "study stream"}
-PER_SECOND = {"frames wrk c8"}
+PER_SECOND = {"frames wrk c8", "rendered CT wrk c8"}
 SERVERS = ("hounsfield", "orthanc", "nginx")
 CONSOLE_MIN_WIDTH = 160
 
@@ -75,12 +77,14 @@ def _ratio(by_key: dict, workload: str, other: str) -> str:
 
 def table(measurements: list[Measurement], title: str) -> Table:
     by_key = shown(measurements)
+    others = [o for o in ("orthanc", "nginx") if any(m.server == o for m in measurements)]
     result = Table(title=title, caption_justify="left", caption=escape(
         "ratios on the headline figure (MB/s for series and study, /s for wrk: above 1 "
         "is faster; p50 for the others: below 1 is faster); CPU per request of the "
         "server's process tree"))
+    ratios = [f"H/{'Orthanc' if o == 'orthanc' else o}" for o in others]
     for header in ("workload", "server", "throughput", "p50 ms", "p95 ms", "peak RSS MB",
-                   "CPU ms/req", "H/Orthanc", "H/nginx", "errors"):
+                   "CPU ms/req", *ratios, "errors"):
         left = header in ("workload", "server", "errors")
         result.add_column(header, justify="left" if left else "right", no_wrap=True)
     for (workload, server), m in by_key.items():
@@ -90,8 +94,7 @@ def table(measurements: list[Measurement], title: str) -> Table:
             workload, server, _throughput(m), _figure(m.latency_p50_ms),
             _figure(m.latency_p95_ms), _figure(m.peak_rss_mb, 0),
             _figure(None if cpu is None else cpu * 1000, 2),
-            _ratio(by_key, workload, "orthanc") if hounsfield else "",
-            _ratio(by_key, workload, "nginx") if hounsfield else "",
+            *(_ratio(by_key, workload, o) if hounsfield else "" for o in others),
             str(m.errors) if m.status == OK else escape(m.status),
             style=None if m.status == OK else "red")
     return result
@@ -116,9 +119,10 @@ def show(measurements: list[Measurement], title: str) -> None:
 
 
 def save(folder: Path, started: float, args: object, versions: dict, extras: dict,
-         measurements: list[Measurement]) -> Path:
+         measurements: list[Measurement], name: str = "wado") -> Path:
+    """Append the run to ``folder/<date>-<name>.json``."""
     folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"{time.strftime('%Y-%m-%d', time.localtime(started))}-wado.json"
+    path = folder / f"{time.strftime('%Y-%m-%d', time.localtime(started))}-{name}.json"
     document = json.loads(path.read_text()) if path.exists() else {"runs": []}
     document["runs"].append({
         "started": time.strftime("%Y-%m-%dT%H:%M:%S%z", time.localtime(started)),
