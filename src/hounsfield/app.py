@@ -17,7 +17,16 @@ from starlette.routing import Mount, Route
 from hounsfield import allocator
 from hounsfield.archive.archive import Archive
 from hounsfield.config import Settings, load_settings
-from hounsfield.web import health, qido, stow, wado, wado_bulk, wado_bulkdata
+from hounsfield.web import (
+    health,
+    qido,
+    rendered,
+    stow,
+    thumbnail,
+    wado,
+    wado_bulk,
+    wado_bulkdata,
+)
 from hounsfield.web.context import Services
 from hounsfield.web.cors import CORSMiddleware
 from hounsfield.web.errors import EXCEPTION_HANDLERS
@@ -62,6 +71,26 @@ def rs_routes() -> list[Route]:
               methods=["GET"]),
         Route("/studies/{study}/series/{series}/pixeldata",
               wado_bulkdata.retrieve_series_pixeldata, methods=["GET"]),
+        *rendered_routes(instance),
+    ]
+
+
+def rendered_routes(instance: str) -> list[Route]:
+    """Rendered resources and thumbnails (PS3.18 §10.4.1.1.3, Supplement 203)."""
+    series = "/studies/{study}/series/{series}"
+    return [
+        Route("/studies/{study}/rendered", rendered.retrieve_study_rendered, methods=["GET"]),
+        Route(series + "/rendered", rendered.retrieve_series_rendered, methods=["GET"]),
+        Route(instance + "/rendered", rendered.retrieve_instance_rendered, methods=["GET"]),
+        Route(instance + "/frames/{frames}/rendered",
+              rendered.retrieve_instance_frames_rendered, methods=["GET"]),
+        Route("/studies/{study}/thumbnail", thumbnail.retrieve_study_thumbnail,
+              methods=["GET"]),
+        Route(series + "/thumbnail", thumbnail.retrieve_series_thumbnail, methods=["GET"]),
+        Route(instance + "/thumbnail", thumbnail.retrieve_instance_thumbnail,
+              methods=["GET"]),
+        Route(instance + "/frames/{frames}/thumbnail", thumbnail.retrieve_frame_thumbnail,
+              methods=["GET"]),
     ]
 
 

@@ -6,6 +6,7 @@ import argparse
 import logging
 import multiprocessing
 import os
+import socket
 import sys
 import warnings
 from pathlib import Path
@@ -98,13 +99,16 @@ _UVICORN_OPTIONS: dict = dict(factory=True, loop="uvloop", http="httptools",
                               access_log=False, timeout_keep_alive=30)
 
 
-def _run_worker(host: str, port: int) -> None:
-    """One worker process of `workers.Supervisor`: a server on a socket of its own."""
+def _run_worker(channel: socket.socket) -> None:
+    """One worker process of `workers.Supervisor`: a server of the connections handed to
+    it over `channel`."""
     import uvicorn
 
+    from hounsfield.handed_server import HandedServer
+
     _configure_logging()
-    config = uvicorn.Config(_UVICORN_APP, host=host, port=port, **_UVICORN_OPTIONS)
-    uvicorn.Server(config).run(sockets=[workers.listening_socket(host, port)])
+    config = uvicorn.Config(_UVICORN_APP, **_UVICORN_OPTIONS)
+    HandedServer(config, channel).run()
 
 
 def _prepare(settings: Settings) -> None:

@@ -50,6 +50,7 @@ class Settings:
     # WADO-WS (XDS-I.b): the RepositoryUniqueId requests must name; the affinity domain
     # assigns one, this default is a UUID-derived UID (PS3.5 B.2)
     repository_unique_id: str = "2.25.66764042290223466447582047601647258717"
+    thumbnail_size: int = 128  # pixels: a thumbnail fits a square viewport this big
 
     @property
     def index_url(self) -> str:
@@ -136,6 +137,8 @@ def _check(s: Settings) -> None:
         problems.append("bulk_data_threshold and recovery_grace_seconds must not be negative")
     if s.qido_max_limit < 1:
         problems.append("qido_max_limit must be at least 1")
+    if not 1 <= s.thumbnail_size <= 8192:  # the renderer's largest viewport
+        problems.append("thumbnail_size must be between 1 and 8192")
     if s.public_base_url and not re.fullmatch(r"https?://[^/?#\s]+(/[^?#\s]*[^/?#\s])?",
                                               s.public_base_url):
         problems.append(f"public_base_url {s.public_base_url!r} must be an http(s) URL "

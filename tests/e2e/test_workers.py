@@ -1,8 +1,10 @@
-"""Several workers on one port, each with its own SO_REUSEPORT socket."""
+"""Several workers behind one port: the supervisor hands each connection to the worker
+with the fewest open connections."""
 
 from __future__ import annotations
 
 import os
+import select
 import signal
 import socket
 import subprocess
@@ -17,16 +19,28 @@ from hounsfield import workers
 from tests.e2e.server import Server
 
 pytestmark = [pytest.mark.e2e,
-              pytest.mark.skipif(not workers.available(), reason="Linux SO_REUSEPORT only")]
+              pytest.mark.skipif(not workers.available(), reason="needs SCM_RIGHTS (POSIX)")]
 
 
-def _pid_server(host: str, port: int) -> None:
-    """A worker that answers each connection with its process id, then closes it."""
-    sock = workers.listening_socket(host, port)
+def _pid_server(channel: socket.socket) -> None:
+    """A worker that answers each connection handed to it with its process id, keeps it
+    open until the client closes it, then reports it closed."""
     while True:
-        conn, _ = sock.accept()
-        with conn:
-            conn.sendall(str(os.getpid()).encode())
+        select.select([channel], [], [])
+        channel.setblocking(False)
+        connections, supervised = workers.receive_connections(channel)
+        if not supervised:
+            return
+        for conn in connections:
+            threading.Thread(target=_answer, args=(conn, channel), daemon=True).start()
+
+
+def _answer(conn: socket.socket, channel: socket.socket) -> None:
+    with conn:
+        conn.setblocking(True)
+        conn.sendall(str(os.getpid()).encode())
+        conn.recv(1)  # until the client closes
+    channel.send(workers.CLOSED)
 
 
 def _ask_pid(port: int) -> int:
@@ -49,7 +63,7 @@ def _pids(port: int, count: int, timeout: float = 30) -> set[int]:
     while True:
         try:
             return {_ask_pid(port) for _ in range(count)}
-        except OSError:
+        except (OSError, ValueError):  # not up yet, or handed to a worker as it died
             if time.monotonic() > deadline:
                 raise
             time.sleep(0.1)
@@ -57,6 +71,19 @@ def _pids(port: int, count: int, timeout: float = 30) -> set[int]:
 
 def test_connections_are_spread_over_the_workers(supervisor) -> None:
     assert len(_pids(supervisor.port, 64)) == 2
+
+
+def test_open_connections_are_balanced(supervisor) -> None:
+    """Four connections opened at once, and kept open: two to each worker."""
+    _pids(supervisor.port, 1)  # both workers up
+    clients = [socket.create_connection(("127.0.0.1", supervisor.port), timeout=10)
+               for _ in range(4)]
+    try:
+        pids = [int(c.recv(64)) for c in clients]
+    finally:
+        for client in clients:
+            client.close()
+    assert sorted(pids.count(p) for p in set(pids)) == [2, 2]
 
 
 def test_a_worker_that_dies_is_replaced(supervisor) -> None:

@@ -28,6 +28,8 @@ def test_file_then_environment_then_overrides(tmp_path: Path) -> None:
     ({"ae_titles": ["BAD\\AE"]}, "AE title"), ({"ae_titles": []}, "ae_titles"),
     ({"workers": 0}, "workers"),
     ({"qido_max_limit": 0}, "qido_max_limit"),
+    ({"thumbnail_size": 0}, "thumbnail_size"),
+    ({"thumbnail_size": 8193}, "thumbnail_size"),
     ({"public_base_url": "ftp://x"}, "public_base_url"),
     ({"public_base_url": "https://x/"}, "public_base_url"),
     ({"extra_query_attributes": ["Nope"]}, "unknown attribute keyword 'Nope'"),

@@ -9,13 +9,14 @@ asked; GIF is 8-bit, palette for colour, animated when given several frames.
 
 from __future__ import annotations
 
+import functools
 import io
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from PIL import Image
+from PIL import Image, ImageCms
 
 from hounsfield.errors import NotRenderableError, RenderParameterError
 
@@ -68,6 +69,15 @@ def crop(pixels: np.ndarray, region: Region | None) -> np.ndarray:
     return pixels[top:bottom, left:right]
 
 
+def flip(pixels: np.ndarray, horizontal: bool, vertical: bool) -> np.ndarray:
+    """Mirror left-right and/or top-bottom."""
+    if horizontal:
+        pixels = pixels[:, ::-1]
+    if vertical:
+        pixels = pixels[::-1]
+    return pixels
+
+
 def fitted_size(width: int, height: int, viewport_width: int | None,
                 viewport_height: int | None) -> tuple[int, int]:
     """The size of a `width` x `height` image scaled to fit the viewport, same aspect."""
@@ -95,15 +105,18 @@ def to_image(pixels: np.ndarray, size: tuple[int, int]) -> Image.Image:
 
 
 def encode(images: Sequence[Image.Image], media_type: str, quality: int | None,
-           frame_time_ms: float | None = None) -> bytes:
-    """The bytes of `images` in `media_type`; several images only for GIF."""
+           frame_time_ms: float | None = None, *, icc_profile: bool = False) -> bytes:
+    """The bytes of `images` in `media_type`; several images only for GIF. With
+    `icc_profile`, colour JPEG and PNG carry the sRGB profile (an RGB profile does not
+    describe a grey image; GIF has no place for one)."""
     out = io.BytesIO()
     first = images[0]
+    icc = {"icc_profile": srgb_profile()} if icc_profile and first.mode == "RGB" else {}
     if media_type == JPEG:
         first = first.convert("L") if first.mode == "I;16" else first
-        first.save(out, "JPEG", quality=quality or DEFAULT_QUALITY)
+        first.save(out, "JPEG", quality=quality or DEFAULT_QUALITY, **icc)
     elif media_type == PNG:
-        first.save(out, "PNG", compress_level=1)
+        first.save(out, "PNG", compress_level=1, **icc)
     elif media_type == GIF:
         frames = [_for_gif(image) for image in images]
         extra = {"save_all": True, "append_images": frames[1:], "loop": 0,
@@ -112,6 +125,12 @@ def encode(images: Sequence[Image.Image], media_type: str, quality: int | None,
     else:
         raise NotRenderableError(f"{media_type} is not one of {', '.join(MEDIA_TYPES)}")
     return out.getvalue()
+
+
+@functools.cache
+def srgb_profile() -> bytes:
+    """The sRGB ICC profile (IEC 61966-2-1) as Little CMS makes it."""
+    return ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
 
 
 def _for_gif(image: Image.Image) -> Image.Image:

@@ -5,14 +5,15 @@ Pure: pixels and attributes in, image bytes out. The caller gives a `SourceImage
 - `frame(number)`: the decoded frame `number` (1-based) as pydicom's `pixel_array` gives
   one frame: after decompression, before any LUT; (rows, columns) for monochrome and
   palette, (rows, columns, 3) for colour, planar configuration undone
-  (`pixel_description.native_frame` makes it from native frame bytes);
+  (`pixel_description.native_frame` makes it from native frame bytes); or a pair of that
+  array and the photometric interpretation it is in, when only decoding tells;
 - `photometric_interpretation`: what the arrays are in, when the decoder converted them
   (pydicom and JPEG decoders usually give RGB for YBR_FULL_422); default the object's;
 - `bulk_data`: reads a BulkDataURI of the model, for LUT Data kept as bulk data.
 
 Monochrome frames go through Modality LUT, VOI LUT and presentation (`grayscale`);
 colour frames are turned into RGB (`color`). Then region, viewport, annotation, encoding
-(`image_encoding`, `annotation`). Impossible requests raise RenderParameterError (400);
+flip, (`image_encoding`, `annotation`). Impossible requests raise RenderParameterError (400);
 objects without renderable pixels, or media types not produced, NotRenderableError (406).
 """
 
@@ -49,6 +50,9 @@ class RenderRequest:
     quality: int | None = None
     bits: int = 8  # 16: a 16-bit PNG of a monochrome frame
     annotations: tuple[str, ...] = ()
+    flip_horizontal: bool = False  # PS3.18 §8.3.5.1.3: a negative source width
+    flip_vertical: bool = False  # ... or height
+    icc_profile: bool = False  # embed the sRGB profile (JPEG and PNG)
 
     def check(self) -> None:
         if self.media_type not in image_encoding.MEDIA_TYPES:
@@ -67,7 +71,7 @@ class SourceImage:
     """The object to render: its JSON model and a way to get each decoded frame."""
 
     attributes: Model
-    frame: Callable[[int], np.ndarray]
+    frame: Callable[[int], np.ndarray | tuple[np.ndarray, str]]
     photometric_interpretation: str | None = None
     bulk_data: BulkDataReader | None = None
 
@@ -80,7 +84,7 @@ def render(source: SourceImage, request: RenderRequest) -> bytes:
     images = [render_frame(source, request, pixels, number) for number in numbers]
     top = FrameAttributes(source.attributes)
     return image_encoding.encode(images, request.media_type, request.quality,
-                                 frame_time_ms(top))
+                                 frame_time_ms(top), icc_profile=request.icc_profile)
 
 
 def frame_numbers(request: RenderRequest, frames: int) -> list[int]:
@@ -98,11 +102,14 @@ def render_frame(source: SourceImage, request: RenderRequest, pixels: PixelDescr
                  number: int) -> Image.Image:
     """One frame as a Pillow image: display values, cropped, resized, annotated."""
     attributes = FrameAttributes(source.attributes, number, source.bulk_data)
-    photometric = (source.photometric_interpretation or pixels.photometric_interpretation
-                   ).upper()
-    frame = _checked(source.frame(number), pixels, photometric)
+    decoded = source.frame(number)
+    array, photometric = (decoded if isinstance(decoded, tuple)
+                          else (decoded, source.photometric_interpretation))
+    photometric = (photometric or pixels.photometric_interpretation).upper()
+    frame = _checked(array, pixels, photometric)
     display, voi = display_values(frame, pixels, attributes, photometric, request)
     display = image_encoding.crop(display, request.region)
+    display = image_encoding.flip(display, request.flip_horizontal, request.flip_vertical)
     size = image_encoding.fitted_size(display.shape[1], display.shape[0],
                                       request.viewport_width, request.viewport_height)
     image = image_encoding.to_image(display, size)

@@ -1,0 +1,68 @@
+"""Every real image file (pydicom-data and pydicom's own test files) renders through the
+WADO-RS rendered resource: a JPEG of Columns x Rows, a PNG of the last frame, and a
+thumbnail; or, for the few that cannot be, a 406 that names why."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterator
+from pathlib import Path
+
+import pydicom
+import pytest
+from helpers.data_files import real_image_files
+from PIL import Image
+from starlette.testclient import TestClient
+
+from hounsfield.app import create_app
+from hounsfield.archive.archive import Archive
+from hounsfield.config import load_settings
+
+RS = "/aets/HOUNSFIELD/rs"
+FILES = real_image_files(max_pixel_bytes=4_000_000)
+# not renderable, and why (the 406 names it): pydicom's own decoders fail on them too
+REFUSED = {
+    "JPEG-lossy.dcm": "cannot be decoded",  # libjpeg: a misplaced marker segment
+    "JPEG2000-embedded-sequence-delimiter.dcm": "cannot be decoded",  # no J2K header
+}
+
+
+@pytest.fixture(scope="module")
+def stored(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[TestClient, dict]]:
+    """One archive, files replaced when they share a SOP Instance UID: each file is
+    stored, then rendered before the next one replaces it."""
+    settings = load_settings(overrides={
+        "data_dir": tmp_path_factory.mktemp("rendered-real") / "data",
+        "recovery_grace_seconds": 0, "duplicate_policy": "replace"}, environ={})
+    archive = Archive.open(settings)
+    with TestClient(create_app(settings, archive)) as client:
+        yield client, archive
+    archive.close()
+
+
+@pytest.mark.parametrize("path", FILES, ids=lambda p: p.name)
+def test_real_file_renders(stored, path: Path) -> None:
+    client, archive = stored
+    copy = archive.blobs.spool_dir / path.name
+    copy.write_bytes(path.read_bytes())
+    outcome = archive.store_file(copy)
+    if not outcome.stored:
+        pytest.skip(f"not stored: {outcome.message}")
+    ds = pydicom.dcmread(path, stop_before_pixels=True)
+    url = (f"{RS}/studies/{outcome.study_instance_uid}/series/{outcome.series_instance_uid}"
+           f"/instances/{outcome.sop_instance_uid}")
+    response = client.get(url + "/rendered")
+    if path.name in REFUSED:
+        assert response.status_code == 406
+        assert REFUSED[path.name] in response.json()["errorMessage"]
+        return
+    assert response.status_code == 200, (path.name, response.text)
+    assert response.headers["content-type"] == "image/jpeg"
+    rendered = Image.open(io.BytesIO(response.content))
+    assert rendered.size == (ds.Columns, ds.Rows)
+    frames = int(ds.get("NumberOfFrames", 1) or 1)
+    last = client.get(f"{url}/frames/{frames}/rendered", headers={"accept": "image/png"})
+    assert last.status_code == 200, (path.name, last.text)
+    assert Image.open(io.BytesIO(last.content)).size == (ds.Columns, ds.Rows)
+    thumbnail = Image.open(io.BytesIO(client.get(url + "/thumbnail").content))
+    assert max(thumbnail.size) == 128
