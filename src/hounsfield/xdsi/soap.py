@@ -41,6 +41,8 @@ def read_envelope(envelope: etree._Element) -> SoapRequest:
         raise SoapFaultError(f"the root element {_name(envelope)} is {spoken}; this service "
                              f"speaks SOAP 1.2 ({SOAP12})", "VersionMismatch")
     header = envelope.find(f"{{{SOAP12}}}Header")
+    blocks = [] if header is None else [b for b in header if isinstance(b.tag, str)]
+    _check_understood(blocks)  # headers first (SOAP 1.2 Part 1 §2.6)
     body = envelope.find(f"{{{SOAP12}}}Body")
     if body is None:
         raise SoapFaultError("the Envelope has no Body")
@@ -48,8 +50,6 @@ def read_envelope(envelope: etree._Element) -> SoapRequest:
     if len(elements) != 1:
         raise SoapFaultError(f"the Body holds {len(elements)} elements; one request is "
                              "expected")
-    blocks = [] if header is None else [b for b in header if isinstance(b.tag, str)]
-    _check_understood(blocks)
     return SoapRequest(elements[0], _addressing(blocks, "Action"),
                        _addressing(blocks, "MessageID"))
 
