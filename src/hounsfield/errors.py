@@ -33,6 +33,20 @@ class RenderParameterError(BadRequestError):
     """A rendering parameter (window, viewport, region, quality, frame) cannot be met."""
 
 
+class WadoUriParameterError(BadRequestError):
+    """A WADO-URI query parameter is missing, malformed, or not allowed with the others
+    (PS3.18 §8); the message starts with the parameter's name."""
+
+    def __init__(self, parameter: str, problem: str):
+        super().__init__(f"{parameter} {problem}")
+        self.parameter = parameter
+
+
+class PresentationStateError(BadRequestError):
+    """The presentation state of the request cannot be applied to the requested object:
+    it is not a Grayscale Softcopy Presentation State, or does not reference the object."""
+
+
 class NotFoundError(HounsfieldError):
     """The addressed resource does not exist."""
 

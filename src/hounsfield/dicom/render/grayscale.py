@@ -18,8 +18,10 @@ from functools import lru_cache
 import numpy as np
 
 from hounsfield.dicom.render.frame_attributes import FrameAttributes
+from hounsfield.dicom.render.lookup_table import LookupTable
 from hounsfield.dicom.render.modality_lut import ModalityTransform, modality_transform
 from hounsfield.dicom.render.pixel_description import PixelDescription, masked
+from hounsfield.dicom.render.presentation_state import FramePresentation
 from hounsfield.dicom.render.voi import VoiTransform, Window, choose_voi
 
 
@@ -32,6 +34,7 @@ class GrayscaleChain:
     inverse: bool
     bits_stored: int
     signed: bool
+    presentation_lut: LookupTable | None = None
 
     def render(self, frame: np.ndarray, maximum: int) -> np.ndarray:
         """Display values 0..maximum (255 or 65535) for the stored values of `frame`."""
@@ -45,6 +48,8 @@ class GrayscaleChain:
     def display(self, stored: np.ndarray, maximum: int) -> np.ndarray:
         """The three stages on stored values, as rounded floats 0..maximum."""
         shown = self.voi.apply(self.modality.apply(stored))
+        if self.presentation_lut is not None:
+            shown = presentation_lut(self.presentation_lut, shown)
         if self.inverse:
             shown = 1.0 - shown
         return np.rint(shown * maximum)
@@ -59,16 +64,30 @@ def inverse_presentation(attributes: FrameAttributes, photometric: str) -> bool:
 
 def grayscale_chain(frame: np.ndarray, pixels: PixelDescription,
                     attributes: FrameAttributes, photometric: str,
-                    window: Window | None) -> GrayscaleChain:
-    """The chain for `frame`: its Modality LUT, the chosen VOI, the presentation."""
-    modality = modality_transform(attributes, pixels.signed)
+                    window: Window | None,
+                    presentation: FramePresentation | None = None) -> GrayscaleChain:
+    """The chain for `frame`: its Modality LUT, the chosen VOI, the presentation; a
+    presentation state's stages replace the image's (`presentation_state`)."""
+    bits = min(pixels.bits_stored or 16, frame.dtype.itemsize * 8)
+    if presentation is None:
+        modality = modality_transform(attributes, pixels.signed)
+        inverse, table = inverse_presentation(attributes, photometric), None
+    else:
+        modality = presentation.modality
+        inverse, table = presentation.inverse, presentation.presentation_lut
+        window = window or presentation.voi  # type: ignore[assignment]
     value_range = (0.0, 0.0)
     if window is None and not stored_voi(attributes):
         value_range = _modality_range(frame, pixels, modality)
     voi = choose_voi(attributes, window, pixels.signed, value_range)
-    bits = min(pixels.bits_stored or 16, frame.dtype.itemsize * 8)
-    return GrayscaleChain(modality, voi, inverse_presentation(attributes, photometric),
-                          bits, pixels.signed)
+    return GrayscaleChain(modality, voi, inverse, bits, pixels.signed, table)
+
+
+def presentation_lut(table: LookupTable, shown: np.ndarray) -> np.ndarray:
+    """A Presentation LUT Sequence table (C.11.6.1) on VOI output 0..1: its input range
+    is the table's entries, its output divided by 2^bits - 1."""
+    index = np.rint(shown * (len(table.entries) - 1)) + table.first
+    return table.apply(index) / float(table.maximum)
 
 
 def stored_voi(attributes: FrameAttributes) -> bool:

@@ -12,8 +12,11 @@ Pure: pixels and attributes in, image bytes out. The caller gives a `SourceImage
 - `bulk_data`: reads a BulkDataURI of the model, for LUT Data kept as bulk data.
 
 Monochrome frames go through Modality LUT, VOI LUT and presentation (`grayscale`);
-colour frames are turned into RGB (`color`). Then region, viewport, annotation, encoding
-flip, (`image_encoding`, `annotation`). Impossible requests raise RenderParameterError (400);
+colour frames are turned into RGB (`color`). A Grayscale Softcopy Presentation State
+(`RenderRequest.presentation`, see `presentation_state`) replaces the image's Modality
+LUT, VOI and Presentation LUT, then selects its displayed area and flips and rotates.
+Then region, flip, viewport, annotation, encoding (`image_encoding`, `annotation`).
+Impossible requests raise RenderParameterError (400);
 objects without renderable pixels, or media types not produced, NotRenderableError (406).
 """
 
@@ -31,6 +34,7 @@ from hounsfield.dicom.render.frame_attributes import BulkDataReader, FrameAttrib
 from hounsfield.dicom.render.grayscale import grayscale_chain
 from hounsfield.dicom.render.image_encoding import GIF, PNG, Region
 from hounsfield.dicom.render.pixel_description import PixelDescription, pixel_description
+from hounsfield.dicom.render.presentation_state import FramePresentation, PresentationState
 from hounsfield.dicom.render.voi import VoiTransform, Window
 from hounsfield.errors import NotRenderableError, RenderParameterError
 
@@ -53,6 +57,7 @@ class RenderRequest:
     flip_horizontal: bool = False  # PS3.18 §8.3.5.1.3: a negative source width
     flip_vertical: bool = False  # ... or height
     icc_profile: bool = False  # embed the sRGB profile (JPEG and PNG)
+    presentation: PresentationState | None = None  # a GSPS bound to the object
 
     def check(self) -> None:
         if self.media_type not in image_encoding.MEDIA_TYPES:
@@ -107,7 +112,11 @@ def render_frame(source: SourceImage, request: RenderRequest, pixels: PixelDescr
                           else (decoded, source.photometric_interpretation))
     photometric = (photometric or pixels.photometric_interpretation).upper()
     frame = _checked(array, pixels, photometric)
-    display, voi = display_values(frame, pixels, attributes, photometric, request)
+    presentation = request.presentation.frame(number) if request.presentation else None
+    display, voi = display_values(frame, pixels, attributes, photometric, request,
+                                  presentation)
+    if presentation is not None:
+        display = presentation.spatial(display)
     display = image_encoding.crop(display, request.region)
     display = image_encoding.flip(display, request.flip_horizontal, request.flip_vertical)
     size = image_encoding.fitted_size(display.shape[1], display.shape[0],
@@ -122,11 +131,13 @@ def render_frame(source: SourceImage, request: RenderRequest, pixels: PixelDescr
 
 
 def display_values(frame: np.ndarray, pixels: PixelDescription, attributes: FrameAttributes,
-                   photometric: str, request: RenderRequest
+                   photometric: str, request: RenderRequest,
+                   presentation: FramePresentation | None = None
                    ) -> tuple[np.ndarray, VoiTransform | None]:
     """The frame's display values (uint8, or uint16 for 16-bit output) and its VOI."""
     if photometric in ("MONOCHROME1", "MONOCHROME2"):
-        chain = grayscale_chain(frame, pixels, attributes, photometric, request.window)
+        chain = grayscale_chain(frame, pixels, attributes, photometric, request.window,
+                                presentation)
         return chain.render(frame, 65535 if request.bits == 16 else 255), chain.voi
     return to_rgb8(frame, photometric, pixels, attributes), None
 
