@@ -249,7 +249,9 @@ def test_region_window_and_annotation_are_applied(client: TestClient,
     ("<wado:Anonymize>maybe</wado:Anonymize>", "image/jpeg", "urn:dicom:wado:0012"),
     ("<wado:Anonymize>yes</wado:Anonymize>", "image/jpeg", "urn:dicom:wado:0002"),
     ("<wado:PresentationUID>1.2.3</wado:PresentationUID>", "image/jpeg",
-     "urn:dicom:wado:0013"),
+     "urn:dicom:wado:0012"),  # without its PresentationSeriesUID
+    ("<wado:PresentationUID>1.2.3</wado:PresentationUID><wado:PresentationSeriesUID>1.2.4"
+     "</wado:PresentationSeriesUID>", "image/jpeg", "urn:dicom:wado:0020"),
     ("<wado:PresentationUID>1..2</wado:PresentationUID>", "image/jpeg",
      "urn:dicom:wado:0012"),
     ("<wado:FrameNumber>2</wado:FrameNumber>", "image/jpeg", "urn:dicom:wado:0018"),
@@ -408,3 +410,44 @@ def post_at(client: TestClient, path: str, ds: pydicom.Dataset) -> Answer:
     response = client.post(path, content=envelope(RETRIEVE, body),
                            headers={"content-type": SOAP})
     return read_answer(response.headers["content-type"], response.content)
+
+
+def test_a_presentation_state_is_applied(client: TestClient, app_archive: Archive,
+                                         ct: pydicom.Dataset) -> None:
+    from helpers.dicom_files import part10_bytes
+    from pydicom.dataset import Dataset, FileMetaDataset
+    from pydicom.sequence import Sequence
+
+    state = Dataset()
+    state.file_meta = FileMetaDataset()
+    state.file_meta.TransferSyntaxUID = EXPLICIT
+    state.SOPClassUID = "1.2.840.10008.5.1.4.1.1.11.1"
+    state.file_meta.MediaStorageSOPClassUID = state.SOPClassUID
+    state.SOPInstanceUID = state.file_meta.MediaStorageSOPInstanceUID = "2.25.9001"
+    state.StudyInstanceUID, state.SeriesInstanceUID = ct.StudyInstanceUID, "2.25.9002"
+    state.Modality, state.PresentationLUTShape = "PR", "IDENTITY"
+    state.RescaleSlope, state.RescaleIntercept = ct.RescaleSlope, ct.RescaleIntercept
+    state.RescaleType = "HU"
+    image = Dataset()
+    image.ReferencedSOPClassUID, image.ReferencedSOPInstanceUID = ct.SOPClassUID, \
+        ct.SOPInstanceUID
+    series = Dataset()
+    series.SeriesInstanceUID, series.ReferencedImageSequence = ct.SeriesInstanceUID, \
+        Sequence([image])
+    state.ReferencedSeriesSequence = Sequence([series])
+    window = Dataset()
+    window.WindowCenter, window.WindowWidth = 0, 10
+    state.SoftcopyVOILUTSequence = Sequence([window])
+    path = app_archive.blobs.spool_dir / "gsps.dcm"
+    path.write_bytes(part10_bytes(state))
+    assert app_archive.store_file(path).stored
+    reference = "<wado:PresentationUID>2.25.9001</wado:PresentationUID>"
+    applied = rendered(client, ct, reference + "<wado:PresentationSeriesUID>2.25.9002"
+                       "</wado:PresentationSeriesUID>", ("image/png",))
+    assert applied.status == "Success"
+    windowed = rendered(client, ct, "<wado:WindowWidth>10</wado:WindowWidth>"
+                        "<wado:WindowCenter>0</wado:WindowCenter>", ("image/png",))
+    assert applied.documents()[0][1] == windowed.documents()[0][1]
+    unknown = rendered(client, ct, "<wado:PresentationUID>2.25.9</wado:PresentationUID>"
+                       "<wado:PresentationSeriesUID>2.25.9002</wado:PresentationSeriesUID>")
+    assert unknown.error_codes == ["urn:dicom:wado:0019"]

@@ -20,6 +20,7 @@ from hounsfield.errors import (
     InstanceNotFoundError,
     InvalidUIDError,
     NotAcceptableError,
+    PresentationStateError,
     RenderParameterError,
     SeriesNotFoundError,
     StudyNotFoundError,
@@ -53,7 +54,8 @@ UNKNOWN_REPOSITORY = "XDSUnknownRepositoryId"
 
 _CODES = ((StudyNotFoundError, UNKNOWN_STUDY), (SeriesNotFoundError, UNKNOWN_SERIES),
           (InstanceNotFoundError, UNKNOWN_DOCUMENT), (InvalidUIDError, INVALID_PARAMETER),
-          (RenderParameterError, INVALID_PARAMETER), (NotAcceptableError, FORMAT_NOT_PROVIDED))
+          (RenderParameterError, INVALID_PARAMETER),
+          (PresentationStateError, INVALID_PARAMETER), (NotAcceptableError, FORMAT_NOT_PROVIDED))
 
 
 @dataclass(frozen=True)

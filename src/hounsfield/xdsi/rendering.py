@@ -10,24 +10,30 @@ and/or `technique`; FrameNumber picks the frame (default: the first); ContentTyp
 gives image/jpeg, image/png or image/gif in the client's order (none: image/jpeg).
 Each bad value is a RegistryError for its document, urn:dicom:wado:0012;
 a frame beyond the object's, 0018; a content type not produced, 0006; Anonymize=yes,
-0002 (not offered); PresentationUID and PresentationSeriesUID, 0013 (not applied).
+0002 (not offered). PresentationUID with PresentationSeriesUID names a Grayscale
+Softcopy Presentation State of the same study, applied by the renderer; one not found
+is 0019 (or 0020 for its series), one that does not reference the object 0012.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any, NoReturn
 
+import orjson
 from lxml import etree
 
 from hounsfield.archive.archive import Archive
-from hounsfield.archive.render_source import frame_count, render_source
+from hounsfield.archive.render_source import bulk_data_reader, frame_count, render_source
+from hounsfield.archive.retrieve import StoredInstance, Target
 from hounsfield.dicom.render import GIF, JPEG, PNG, Region, RenderRequest, Window, render
 from hounsfield.dicom.render.annotation import ANNOTATIONS
 from hounsfield.dicom.render.image_encoding import MAX_VIEWPORT
+from hounsfield.dicom.render.presentation_state import PresentationState, presentation_state
 from hounsfield.dicom.uid import is_valid_uid
-from hounsfield.errors import RenderParameterError
+from hounsfield.errors import InstanceNotFoundError, RenderParameterError, SeriesNotFoundError
 from hounsfield.xdsi.documents import each_document, find_document
 from hounsfield.xdsi.messages import WADO, XDSB, DocumentRequest, Request, children
 from hounsfield.xdsi.mtom import Attachment, include, new_content_id
@@ -37,7 +43,8 @@ from hounsfield.xdsi.registry import (
     FRAME_OUT_OF_RANGE,
     INVALID_PARAMETER,
     RS,
-    UNSUPPORTED_PARAMETER,
+    UNKNOWN_PRESENTATION,
+    UNKNOWN_PRESENTATION_SERIES,
     DocumentError,
     registry_response,
 )
@@ -60,6 +67,7 @@ def retrieve_rendered_imaging_document_set(archive: Archive, request: Request
         if wanted.frame is not None and wanted.frame > frames:
             raise DocumentError(FRAME_OUT_OF_RANGE, f"FrameNumber {wanted.frame} requested; "
                                 f"the object has {frames} frame(s)")
+        wanted = replace(wanted, presentation=_presentation(archive, document, stored))
         image = render(render_source(archive, stored), wanted)
         return Attachment(new_content_id(), wanted.media_type, [image])
 
@@ -104,9 +112,29 @@ def _refuse_unsupported(document: DocumentRequest) -> None:
     for uid in presentation:
         if uid is not None and not is_valid_uid(uid):
             _invalid(f"{uid[:80]!r} is not a valid UID")
-    if any(uid is not None for uid in presentation):
-        raise DocumentError(UNSUPPORTED_PARAMETER, "presentation states are not applied: "
-                            "PresentationUID and PresentationSeriesUID are not supported")
+    if (presentation[0] is None) != (presentation[1] is None):
+        _invalid("PresentationUID and PresentationSeriesUID must be given together")
+
+
+def _presentation(archive: Archive, document: DocumentRequest, stored: StoredInstance
+                  ) -> PresentationState | None:
+    """The Grayscale Softcopy Presentation State the request names, from the same study
+    (PS3.18 2013 §8.1.11-12), bound to the object; None if none is named."""
+    uid, series = (document.parameter("PresentationUID"),
+                   document.parameter("PresentationSeriesUID"))
+    if uid is None or series is None:
+        return None
+    try:
+        [state] = archive.stored_instances(Target(stored.study, series, uid),
+                                           metadata=True, locations=True)
+    except SeriesNotFoundError:
+        raise DocumentError(UNKNOWN_PRESENTATION_SERIES, f"PresentationSeriesUID {series} "
+                            f"is no series of study {stored.study}") from None
+    except InstanceNotFoundError:
+        raise DocumentError(UNKNOWN_PRESENTATION, f"PresentationUID {uid} is not in "
+                            f"series {series}") from None
+    return presentation_state(orjson.loads(state.metadata_json or b"{}"), stored.series,
+                              stored.sop_instance, bulk_data_reader(archive, state))
 
 
 def _media_type(document: DocumentRequest) -> str:
