@@ -1,4 +1,5 @@
-"""The ASGI application: routes under {context}/aets/{AET}/rs, health, CORS, errors."""
+"""The ASGI application: routes under {context}/aets/{AET}/rs, WADO-WS under
+{context}/xdsi, health, CORS, errors."""
 
 from __future__ import annotations
 
@@ -30,6 +31,7 @@ from hounsfield.web import (
 from hounsfield.web.context import Services
 from hounsfield.web.cors import CORSMiddleware
 from hounsfield.web.errors import EXCEPTION_HANDLERS
+from hounsfield.xdsi import endpoint
 
 log = logging.getLogger(__name__)
 
@@ -153,6 +155,8 @@ def create_app(settings: Settings | None = None, archive: Archive | None = None,
         Route("/health", health.liveness, methods=["GET"]),
         Route("/health/ready", health.readiness, methods=["GET"]),
         Mount(f"{settings.context_path}/aets/{{aet}}/rs", routes=rs_routes()),
+        Route(f"{settings.context_path}{endpoint.PATH}", endpoint.imaging_document_source,
+              methods=["GET", "POST"]),
     ]
     return Starlette(routes=routes, lifespan=lifespan,
                      middleware=[Middleware(CORSMiddleware)],

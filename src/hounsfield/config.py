@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from hounsfield.dicom.uid import is_valid_uid
 from hounsfield.errors import ConfigError
 
 _AE_TITLE = re.compile(r"[\x20-\x5b\x5d-\x7e]{1,16}")  # PS3.5 AE: no backslash, no controls
@@ -46,6 +47,9 @@ class Settings:
     qido_max_limit: int = 1000  # most matches one QIDO-RS response holds
     public_base_url: str = ""  # e.g. https://pacs.example.org: URLs in responses start so
     extra_query_attributes: tuple[str, ...] = ()  # keywords/tags indexed for QIDO-RS
+    # WADO-WS (XDS-I.b): the RepositoryUniqueId requests must name; the affinity domain
+    # assigns one, this default is a UUID-derived UID (PS3.5 B.2)
+    repository_unique_id: str = "2.25.66764042290223466447582047601647258717"
     thumbnail_size: int = 128  # pixels: a thumbnail fits a square viewport this big
 
     @property
@@ -139,6 +143,9 @@ def _check(s: Settings) -> None:
                                               s.public_base_url):
         problems.append(f"public_base_url {s.public_base_url!r} must be an http(s) URL "
                         "without a trailing slash, query or fragment")
+    if not is_valid_uid(s.repository_unique_id):
+        problems.append(f"repository_unique_id {s.repository_unique_id!r} is not a valid "
+                        "UID (digits and dots, at most 64 characters)")
     problems += _extra_attribute_problems(s.extra_query_attributes)
     if problems:
         raise ConfigError("invalid settings: " + "; ".join(problems))

@@ -132,3 +132,18 @@ class RangeNotSatisfiableError(HounsfieldError):
     def __init__(self, message: str, length: int):
         super().__init__(message)
         self.length = length
+
+
+class SoapFaultError(BadRequestError):
+    """A SOAP message that is not a valid envelope for the service (SOAP 1.2 Part 1 §5.4):
+    WADO-WS answers it with a SOAP Fault instead of a RegistryResponse.
+
+    `code` is the fault's Code value: Sender (the message is wrong: HTTP 400),
+    VersionMismatch (not a SOAP 1.2 envelope) or MustUnderstand (a header block that
+    must be understood is not); by the SOAP 1.2 HTTP binding (Part 2 §7.5.2.2) only
+    Sender faults are 400, the others 500."""
+
+    def __init__(self, message: str, code: str = "Sender"):
+        super().__init__(message)
+        self.code = code
+        self.http_status = 400 if code == "Sender" else 500

@@ -29,6 +29,7 @@ def test_file_then_environment_then_overrides(tmp_path: Path) -> None:
     ({"workers": 0}, "workers"),
     ({"qido_max_limit": 0}, "qido_max_limit"),
     ({"thumbnail_size": 0}, "thumbnail_size"),
+    ({"repository_unique_id": "1.02.x"}, "repository_unique_id"),
     ({"thumbnail_size": 8193}, "thumbnail_size"),
     ({"public_base_url": "ftp://x"}, "public_base_url"),
     ({"public_base_url": "https://x/"}, "public_base_url"),

@@ -1,4 +1,5 @@
-"""Imports point one way: dicom (pure) <- archive <- web; dicom does no web or I/O work."""
+"""Imports point one way: dicom (pure) <- archive <- web and xdsi (the protocol adapters,
+which never import each other); dicom does no web or I/O work."""
 
 from __future__ import annotations
 
@@ -9,9 +10,12 @@ import hounsfield
 
 PACKAGE = Path(hounsfield.__file__).parent
 FORBIDDEN = {
-    "dicom": ("hounsfield.archive", "hounsfield.web", "hounsfield.app", "starlette",
-              "sqlalchemy", "uvicorn"),
-    "archive": ("hounsfield.web", "hounsfield.app", "starlette", "uvicorn"),
+    "dicom": ("hounsfield.archive", "hounsfield.web", "hounsfield.xdsi", "hounsfield.app",
+              "starlette", "sqlalchemy", "uvicorn"),
+    "archive": ("hounsfield.web", "hounsfield.app", "hounsfield.xdsi", "starlette",
+                "uvicorn"),
+    "web": ("hounsfield.xdsi", "hounsfield.app"),
+    "xdsi": ("hounsfield.web", "hounsfield.app"),
 }
 
 

@@ -15,6 +15,7 @@ this in worker threads.
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -135,3 +136,9 @@ def _dataset_value(ds: Dataset, uri: str) -> bytes:
             return np.frombuffer(value, ">u2").astype("<u2").tobytes()
         return value
     return np.asarray(value, "<u2").tobytes()
+
+
+def bulk_data_reader(archive: Archive, stored: StoredInstance) -> Callable[[str], bytes]:
+    """Reads the BulkDataURIs of `stored`'s metadata (fetched with its locations), e.g.
+    the LUT Data of a presentation state."""
+    return functools.partial(_bulk_value, archive, stored)
