@@ -1,4 +1,5 @@
-"""The ASGI application: routes under {context}/aets/{AET}/rs, health, CORS, errors."""
+"""The ASGI application: routes under {context}/aets/{AET}/rs and /wado, health, CORS,
+errors."""
 
 from __future__ import annotations
 
@@ -26,6 +27,7 @@ from hounsfield.web import (
     wado,
     wado_bulk,
     wado_bulkdata,
+    wado_uri,
 )
 from hounsfield.web.context import Services
 from hounsfield.web.cors import CORSMiddleware
@@ -153,6 +155,8 @@ def create_app(settings: Settings | None = None, archive: Archive | None = None,
         Route("/health", health.liveness, methods=["GET"]),
         Route("/health/ready", health.readiness, methods=["GET"]),
         Mount(f"{settings.context_path}/aets/{{aet}}/rs", routes=rs_routes()),
+        Route(f"{settings.context_path}/aets/{{aet}}/wado", wado_uri.retrieve_object,
+              methods=["GET"]),
     ]
     return Starlette(routes=routes, lifespan=lifespan,
                      middleware=[Middleware(CORSMiddleware)],

@@ -27,6 +27,7 @@ from hounsfield.archive.retrieve import StoredInstance
 from hounsfield.dicom import codecs
 from hounsfield.dicom.pixel_format import PixelFormat
 from hounsfield.dicom.render import SourceImage, native_frame, pixel_description
+from hounsfield.dicom.render.frame_attributes import BulkDataReader
 from hounsfield.dicom.transfer_syntax import transfer_syntax
 from hounsfield.errors import NotFoundError, NotRenderableError
 
@@ -43,7 +44,7 @@ def render_source(archive: Archive, stored: StoredInstance) -> SourceImage:
     model = orjson.loads(stored.metadata_json or b"{}")
     if not _read_in_place(stored):
         return _whole_file_source(archive, stored, model)
-    reader = functools.partial(_bulk_value, archive, stored)
+    reader = bulk_data_reader(archive, stored)
     pixels = pixel_description(model)
     if stored.transfer_syntax_uid in (codecs.EXPLICIT_LE, codecs.IMPLICIT_LE):
         def native(number: int) -> np.ndarray:
@@ -56,6 +57,12 @@ def render_source(archive: Archive, stored: StoredInstance) -> SourceImage:
                                              stored.transfer_syntax_uid, layout)
         return array, decoded.photometric_interpretation
     return SourceImage(model, compressed, None, reader)
+
+
+def bulk_data_reader(archive: Archive, stored: StoredInstance) -> BulkDataReader:
+    """Reads the BulkDataURIs of `stored`'s metadata (e.g. the LUT Data of a presentation
+    state) from its file; `stored` must carry its locations."""
+    return functools.partial(_bulk_value, archive, stored)
 
 
 def frame_count(stored: StoredInstance) -> int:
