@@ -1,4 +1,4 @@
-"""The ASGI application: routes under {context}/aets/{AET}/rs, WADO-WS under
+"""The ASGI application: routes under {context}/aets/{AET}/rs and /wado, WADO-WS under
 {context}/xdsi, health, CORS, errors."""
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ from hounsfield.web import (
     wado,
     wado_bulk,
     wado_bulkdata,
+    wado_uri,
 )
 from hounsfield.web.context import Services
 from hounsfield.web.cors import CORSMiddleware
@@ -157,6 +158,8 @@ def create_app(settings: Settings | None = None, archive: Archive | None = None,
         Mount(f"{settings.context_path}/aets/{{aet}}/rs", routes=rs_routes()),
         Route(f"{settings.context_path}{endpoint.PATH}", endpoint.imaging_document_source,
               methods=["GET", "POST"]),
+        Route(f"{settings.context_path}/aets/{{aet}}/wado", wado_uri.retrieve_object,
+              methods=["GET"]),
     ]
     return Starlette(routes=routes, lifespan=lifespan,
                      middleware=[Middleware(CORSMiddleware)],

@@ -124,6 +124,11 @@ class InstanceNotFoundError(NotFoundError):
     """No instance with the SOP Instance UID of the request is stored in that series."""
 
 
+class PresentationStateNotFoundError(NotFoundError):
+    """No presentation state with the presentationUID of a WADO-URI request is stored in
+    its presentationSeriesUID of the request's study."""
+
+
 class RangeNotSatisfiableError(HounsfieldError):
     """A byte Range lies outside the representation (RFC 9110 §15.5.17)."""
 

@@ -15,7 +15,6 @@ this in worker threads.
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -28,6 +27,7 @@ from hounsfield.archive.retrieve import StoredInstance
 from hounsfield.dicom import codecs
 from hounsfield.dicom.pixel_format import PixelFormat
 from hounsfield.dicom.render import SourceImage, native_frame, pixel_description
+from hounsfield.dicom.render.frame_attributes import BulkDataReader
 from hounsfield.dicom.transfer_syntax import transfer_syntax
 from hounsfield.errors import NotFoundError, NotRenderableError
 
@@ -44,7 +44,7 @@ def render_source(archive: Archive, stored: StoredInstance) -> SourceImage:
     model = orjson.loads(stored.metadata_json or b"{}")
     if not _read_in_place(stored):
         return _whole_file_source(archive, stored, model)
-    reader = functools.partial(_bulk_value, archive, stored)
+    reader = bulk_data_reader(archive, stored)
     pixels = pixel_description(model)
     if stored.transfer_syntax_uid in (codecs.EXPLICIT_LE, codecs.IMPLICIT_LE):
         def native(number: int) -> np.ndarray:
@@ -57,6 +57,12 @@ def render_source(archive: Archive, stored: StoredInstance) -> SourceImage:
                                              stored.transfer_syntax_uid, layout)
         return array, decoded.photometric_interpretation
     return SourceImage(model, compressed, None, reader)
+
+
+def bulk_data_reader(archive: Archive, stored: StoredInstance) -> BulkDataReader:
+    """Reads the BulkDataURIs of `stored`'s metadata (e.g. the LUT Data of a presentation
+    state) from its file; `stored` must carry its locations."""
+    return functools.partial(_bulk_value, archive, stored)
 
 
 def frame_count(stored: StoredInstance) -> int:
@@ -136,9 +142,3 @@ def _dataset_value(ds: Dataset, uri: str) -> bytes:
             return np.frombuffer(value, ">u2").astype("<u2").tobytes()
         return value
     return np.asarray(value, "<u2").tobytes()
-
-
-def bulk_data_reader(archive: Archive, stored: StoredInstance) -> Callable[[str], bytes]:
-    """Reads the BulkDataURIs of `stored`'s metadata (fetched with its locations), e.g.
-    the LUT Data of a presentation state."""
-    return functools.partial(_bulk_value, archive, stored)

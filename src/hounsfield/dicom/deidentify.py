@@ -32,9 +32,11 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import io
 import secrets
 from collections.abc import Callable
 
+import pydicom
 from pydicom.dataelem import DataElement
 from pydicom.dataset import Dataset
 from pydicom.sequence import Sequence
@@ -133,6 +135,16 @@ class Deidentifier:
         new = [v if keep_standard and str(v).startswith(STANDARD_UID_ROOT)
                else self.new_uid(str(v)) for v in values]
         element.value = new if element.VM > 1 else new[0]
+
+
+def deidentified_part10(part10: bytes, secret: bytes | None = None) -> bytes:
+    """A Part 10 file de-identified by one `Deidentifier` (a new secret unless given),
+    written again as a Part 10 file in its own transfer syntax (PS3.10 §7.1)."""
+    dataset = pydicom.dcmread(io.BytesIO(part10), force=True)
+    Deidentifier(secret).apply(dataset)
+    buffer = io.BytesIO()
+    dataset.save_as(buffer, enforce_file_format=True)
+    return buffer.getvalue()
 
 
 def _empty(vr: str) -> object:

@@ -85,13 +85,15 @@ async def retrieve_series_pixeldata(request: Request) -> Response:
     return warn_ignored(request, await _bulk_set(request, pixel_data_parts, "pixel data"))
 
 
-async def retrieve_video(request: Request, found: StoredInstance) -> Response:
+async def retrieve_video(request: Request, found: StoredInstance,
+                         accept: str | None = None) -> Response:
     """The Instance Pixel Data of a video: its whole stream, one part or the body, with
-    byte ranges (a player seeks with them)."""
+    byte ranges (a player seeks with them); negotiated by `accept` when given, else by
+    the request's."""
     [part] = pixel_data_parts(found, rs_base_url(request))
     assert part is not None
     representation = part.offered[0]
-    accept = accept_of(request)
+    accept = accept or accept_of(request)
     multipart = as_stored_plan(accepted(accept), representation, parts=1, accept=accept,
                                what=f"the video of instance {found.sop_instance}")
     current = validators([found.digest], [found.created_at], "video", str(multipart),

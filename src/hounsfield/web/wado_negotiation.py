@@ -89,25 +89,25 @@ def instance_syntax(choice: Choice, stored: str, may_decode: bool = True,
     wanted = choice.transfer_syntax or EXPLICIT_LE
     if wanted in (AS_STORED, stored):
         return stored
-    return wanted if _why_not(stored, wanted, may_decode, bits_allocated) is None else None
+    return wanted if why_not(stored, wanted, may_decode, bits_allocated) is None else None
 
 
-def _why_not(stored: str, wanted: str, may_decode: bool, bits_allocated: int | None
+def why_not(stored: str, wanted: str, may_decode: bool, bits_allocated: int | None
              ) -> str | None:
     """Why an instance stored in `stored` cannot be made in `wanted` (None: it can)."""
     if wanted not in transcode.TARGETS:
-        return f"Hounsfield does not encode {_label(wanted)}"
+        return f"Hounsfield does not encode {syntax_label(wanted)}"
     if stored not in transcode.SOURCES:
-        return f"Hounsfield cannot decode {_label(stored)}"
+        return f"Hounsfield cannot decode {syntax_label(stored)}"
     if not may_decode and transcode.decodes_pixels(stored, wanted):
         return (f"decoding is limited to {transcode.MAX_DECODED_BYTES >> 20} MiB of pixel "
                 "data per instance")
     if wanted == codecs.JPEG_BASELINE and (bits_allocated or 8) > 8:
-        return f"{_label(wanted)} holds 8-bit samples only (Bits Allocated {bits_allocated})"
+        return f"{syntax_label(wanted)} holds 8-bit samples only (Bits Allocated {bits_allocated})"
     return None
 
 
-def _label(uid: str) -> str:
+def syntax_label(uid: str) -> str:
     row = transfer_syntax(uid)
     return f"{row.name} ({uid})" if row else repr(uid[:80])
 
@@ -174,9 +174,9 @@ def _unproducible(choices: list[Choice], accept: str | None, name: str, item: St
     others = f" (and {count - 1} more)" if count > 1 else ""
     wanted = next((c.transfer_syntax or EXPLICIT_LE for c in choices
                    if _matches(c.media_type, DICOM)), None)
-    reason = None if wanted in (None, AS_STORED) else _why_not(
+    reason = None if wanted in (None, AS_STORED) else why_not(
         item.uid, wanted, item.may_decode, item.bits_allocated)
     return NotAcceptableError(
         f"cannot produce {accept or 'the default representation'!r} for {name}{others}, "
-        f"stored in {_label(item.uid)}: {reason or 'no such representation'}; ask for "
+        f"stored in {syntax_label(item.uid)}: {reason or 'no such representation'}; ask for "
         "transfer-syntax=* to get it as stored")
