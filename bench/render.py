@@ -3,7 +3,8 @@
 Hounsfield and Orthanc are started once and loaded with the WADO-RS benchmark's CT
 series and whole-slide image, then measured in turns: CT instances rendered as JPEG
 (as stored, and with a window), whole-slide frames rendered, CT thumbnails, rendered
-CT at 8 connections with wrk, and WADO-URI. Every answer is checked: status,
+CT at 8 connections with wrk, WADO-URI, and WADO-WS rendered (RAD-69's rendered
+sibling, compared with the same server's WADO-RS rendered). Every answer is checked: status,
 Content-Type, and an image that decodes to the expected size.
 """
 
@@ -12,6 +13,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import http.client
+import statistics
 import sys
 import tempfile
 import time
@@ -106,6 +108,7 @@ class Rendering:
             ("thumbnail CT", lambda t, r: work.thumbnails(t, work.chosen(files, count, r))),
             (WRK_WORKLOAD, None),
             ("WADO-URI CT", lambda t, r: work.wado_uri(t, work.chosen(files, count, r))),
+            ("WADO-WS rendered CT", lambda t, r: work.wado_ws(t, work.chosen(files, count, r))),
         ]
 
     def _measure(self, kind: str, name: str, requests, round_number: int) -> Measurement:
@@ -166,11 +169,27 @@ class Rendering:
         return before is not None and before == _body(target, windowed)
 
     def annotate(self) -> None:
-        """Name, on the windowed rows, a server that ignored the window."""
+        """Name, on the windowed rows, a server that ignored the window; on the WADO-WS
+        rows, their p50 over the same server's WADO-RS rendered CT (issue 7's target:
+        at most 1.5)."""
         for m in self.measurements:
             if (m.configuration == "rendered CT window" and m.status == OK
                     and self.ignored_window.get(m.server)):
                 m.detail = f"ignores window={work.CT_WINDOW}: the same image as without it"
+            if m.configuration == "WADO-WS rendered CT" and m.status == OK:
+                ratio = self.wado_ws_ratio(m.server)
+                if ratio is not None:
+                    m.detail = f"p50 {ratio:.2f}x its WADO-RS rendered CT"
+
+    def wado_ws_ratio(self, server: str) -> float | None:
+        """Median p50 of WADO-WS rendered over that of WADO-RS rendered, one server."""
+        def p50(name: str) -> list[float]:
+            return [m.latency_p50_ms for m in self.measurements
+                    if m.server == server and m.configuration == name and m.status == OK]
+        ws, rs = p50("WADO-WS rendered CT"), p50("rendered CT")
+        if not ws or not rs:
+            return None
+        return statistics.median(ws) / statistics.median(rs)
 
 
 def _body(target: Target, request: HttpRequest) -> bytes | None:

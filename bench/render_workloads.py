@@ -34,15 +34,22 @@ THUMBNAIL_SIZE = (128, 128)  # Hounsfield's default thumbnail_size, for a square
 # 8.3.5-1 writes the parameter (Orthanc's plugin refuses two values)
 CT_WINDOW = "-600,1500,linear"
 WADO_URI_PATHS = {"hounsfield": f"/aets/{HOUNSFIELD_AET}/wado", "orthanc": "/wado"}
+# WADO-WS (PS3.18 2013 §6.4): Hounsfield's endpoint and default repository; Orthanc has
+# none (its answer is reported as not supported)
+WADO_WS_PATH = "/xdsi/ImagingDocumentSource"
+REPOSITORY = "2.25.66764042290223466447582047601647258717"
+SOAP = "application/soap+xml"
 
 
 @dataclass(frozen=True)
 class Image:
-    """The answer must be an image in ``format`` (Pillow's name) of ``size`` pixels."""
+    """The answer must be an image in ``format`` (Pillow's name) of ``size`` pixels;
+    ``attached``: the image is the MTOM attachment of a SOAP answer (WADO-WS)."""
 
     format: str
     size: tuple[int, int]
     status: int = 200
+    attached: bool = False
 
 
 def check(request: HttpRequest, status: int, body: bytes) -> str | None:
@@ -53,6 +60,10 @@ def check(request: HttpRequest, status: int, body: bytes) -> str | None:
         raise TypeError(f"unknown expectation {expected!r}")
     if status != expected.status:
         return f"HTTP {status} (expected {expected.status}): {body[:120]!r}"
+    if expected.attached:
+        body = _attachment(body)
+        if body is None:
+            return "no image/jpeg attachment in the SOAP answer"
     try:
         with PillowImage.open(io.BytesIO(body)) as image:
             image.load()
@@ -63,6 +74,17 @@ def check(request: HttpRequest, status: int, body: bytes) -> str | None:
         return f"a {found} image, expected {expected.format}"
     if size != expected.size:
         return f"{size[0]}x{size[1]} pixels, expected {expected.size[0]}x{expected.size[1]}"
+    return None
+
+
+def _attachment(body: bytes) -> bytes | None:
+    """The first image/jpeg part of a multipart (MTOM) body: the first line is the
+    boundary; a part's head ends with a blank line, its body before the next boundary."""
+    boundary = body.split(b"\r\n", 1)[0]
+    for part in body.split(boundary)[1:]:
+        head, _, data = part.partition(b"\r\n\r\n")
+        if b"image/jpeg" in head.lower():
+            return data[:-2] if data.endswith(b"\r\n") else data
     return None
 
 
@@ -105,6 +127,41 @@ def wado_uri(target: Target, files: list[StoredFile]) -> list[HttpRequest]:
     image, PS3.18 2013 §8.1.5) and without an Accept header."""
     path = WADO_URI_PATHS[target.server.name]
     return [_jpeg(f"{path}?{wado_uri_query(f)}", CT_SIZE, accept=False) for f in files]
+
+
+def wado_ws(target: Target, files: list[StoredFile]) -> list[HttpRequest]:
+    """RetrieveRenderedImagingDocumentSet of each file as image/jpeg, full size, a plain
+    SOAP 1.2 request (the answer is MTOM with the JPEG attached)."""
+    return [HttpRequest("POST", WADO_WS_PATH, body=_rendered_request(f),
+                        headers={"Content-Type": f'{SOAP}; charset=utf-8; action="'
+                                 'urn:dicom:ws:wado:2011:RetrieveRenderedImagingDocumentSet"'},
+                        expected=Image("JPEG", CT_SIZE, attached=True),
+                        content_type="multipart/related") for f in files]
+
+
+def _rendered_request(file: StoredFile) -> bytes:
+    return f"""<?xml version="1.0" encoding="UTF-8"?>
+<s:Envelope xmlns:s="http://www.w3.org/2003/05/soap-envelope"
+ xmlns:wsa="http://www.w3.org/2005/08/addressing">
+ <s:Header>
+  <wsa:MessageID>urn:uuid:{file.sop_instance[-12:]}</wsa:MessageID>
+  <wsa:Action>urn:dicom:ws:wado:2011:RetrieveRenderedImagingDocumentSet</wsa:Action>
+ </s:Header>
+ <s:Body>
+  <wado:RetrieveRenderedImagingDocumentSetRequest xmlns:wado="urn:dicom:wado:ws:2011"
+   xmlns:xdsb="urn:ihe:iti:xds-b:2007">
+   <wado:StudyRequest studyInstanceUID="{file.study}">
+    <wado:SeriesRequest seriesInstanceUID="{file.series}">
+     <wado:RenderedDocumentRequest>
+      <xdsb:RepositoryUniqueId>{REPOSITORY}</xdsb:RepositoryUniqueId>
+      <xdsb:DocumentUniqueId>{file.sop_instance}</xdsb:DocumentUniqueId>
+      <wado:ContentTypeList><wado:ContentType>image/jpeg</wado:ContentType></wado:ContentTypeList>
+     </wado:RenderedDocumentRequest>
+    </wado:SeriesRequest>
+   </wado:StudyRequest>
+  </wado:RetrieveRenderedImagingDocumentSetRequest>
+ </s:Body>
+</s:Envelope>""".encode()
 
 
 def wado_uri_query(file: StoredFile) -> str:

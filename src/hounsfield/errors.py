@@ -143,12 +143,12 @@ class SoapFaultError(BadRequestError):
     """A SOAP message that is not a valid envelope for the service (SOAP 1.2 Part 1 §5.4):
     WADO-WS answers it with a SOAP Fault instead of a RegistryResponse.
 
-    `code` is the fault's Code value: Sender (the message is wrong: HTTP 400),
-    VersionMismatch (not a SOAP 1.2 envelope) or MustUnderstand (a header block that
-    must be understood is not); by the SOAP 1.2 HTTP binding (Part 2 §7.5.2.2) only
-    Sender faults are 400, the others 500."""
+    `code` is the fault's Code value: Sender (the message is wrong), VersionMismatch (not
+    a SOAP 1.2 envelope) or MustUnderstand (a header block that must be understood is
+    not). All three are the client's doing, so all are HTTP 400: the SOAP 1.2 HTTP
+    binding (Part 2 §7.5.2.2) would answer the last two with 500, but no request makes
+    Hounsfield answer 500 by what it sends (docs/conformance.md, WADO-WS)."""
 
     def __init__(self, message: str, code: str = "Sender"):
         super().__init__(message)
         self.code = code
-        self.http_status = 400 if code == "Sender" else 500

@@ -236,6 +236,25 @@ def test_region_window_and_annotation_are_applied(client: TestClient,
     assert echoed.findtext("wado:Annotation", namespaces=NS) == "patient"
 
 
+def test_anonymize_leaves_identifying_text_out_of_annotations(
+        client: TestClient, ct: pydicom.Dataset) -> None:
+    """Anonymize=yes with Annotation=patient,technique: the same image as with no
+    patient annotation (patient lines left out), unlike the image that names them."""
+    both = "<wado:Annotation>patient,technique</wado:Annotation>"
+    named = rendered(client, ct, both, ("image/png",))
+    anonymous = rendered(client, ct, both + "<wado:Anonymize>yes</wado:Anonymize>",
+                         ("image/png",))
+    assert anonymous.status == "Success"
+    pixels = {name: np.asarray(Image.open(io.BytesIO(answer.documents()[0][1])))
+              for name, answer in (("named", named), ("anonymous", anonymous))}
+    height = pixels["named"].shape[0]
+    top = slice(0, height // 2)  # patient lines are drawn top left
+    assert not np.array_equal(pixels["named"][top], pixels["anonymous"][top])
+    plain = np.asarray(Image.open(io.BytesIO(
+        rendered(client, ct, "", ("image/png",)).documents()[0][1])))
+    assert np.array_equal(pixels["anonymous"][top], plain[top])
+
+
 @pytest.mark.parametrize(("parameters", "content_type", "code"), [
     ("<wado:Rows>0</wado:Rows>", "image/jpeg", "urn:dicom:wado:0012"),
     ("<wado:Columns>ten</wado:Columns>", "image/jpeg", "urn:dicom:wado:0012"),
@@ -247,7 +266,6 @@ def test_region_window_and_annotation_are_applied(client: TestClient,
     ("<wado:ImageQuality>101</wado:ImageQuality>", "image/jpeg", "urn:dicom:wado:0012"),
     ("<wado:Annotation>everything</wado:Annotation>", "image/jpeg", "urn:dicom:wado:0012"),
     ("<wado:Anonymize>maybe</wado:Anonymize>", "image/jpeg", "urn:dicom:wado:0012"),
-    ("<wado:Anonymize>yes</wado:Anonymize>", "image/jpeg", "urn:dicom:wado:0002"),
     ("<wado:PresentationUID>1.2.3</wado:PresentationUID>", "image/jpeg",
      "urn:dicom:wado:0012"),  # without its PresentationSeriesUID
     ("<wado:PresentationUID>1.2.3</wado:PresentationUID><wado:PresentationSeriesUID>1.2.4"
@@ -329,8 +347,8 @@ def fault(client: TestClient, body: bytes, content_type: str = SOAP,
 @pytest.mark.parametrize(("body", "content_type", "status", "code", "words"), [
     (b"not xml", SOAP, 400, "soap:Sender", "well-formed"),
     (b'<e:Envelope xmlns:e="http://schemas.xmlsoap.org/soap/envelope/"><e:Body/></e:Envelope>',
-     SOAP, 500, "soap:VersionMismatch", "SOAP 1.1"),
-    (b"<x/>", "text/xml", 500, "soap:VersionMismatch", "SOAP 1.1"),
+     SOAP, 400, "soap:VersionMismatch", "SOAP 1.1"),
+    (b"<x/>", "text/xml", 400, "soap:VersionMismatch", "SOAP 1.1"),
     (envelope(RETRIEVE, "<other xmlns='urn:x'/>"), SOAP, 400, "soap:Sender",
      "no operation"),
     (envelope(RENDERED, retrieve_body([], [EXPLICIT])), SOAP, 400, "soap:Sender",
@@ -339,7 +357,7 @@ def fault(client: TestClient, body: bytes, content_type: str = SOAP,
      "names no document"),
     (envelope(RETRIEVE, "").replace(b"</s:Header>", b'<x:Secret xmlns:x="urn:x" '
                                     b's:mustUnderstand="true"/></s:Header>'),
-     SOAP, 500, "soap:MustUnderstand", "Secret"),
+     SOAP, 400, "soap:MustUnderstand", "Secret"),
     (envelope(RETRIEVE, "<a/><b/>"), SOAP, 400, "soap:Sender", "2 elements"),
     (b"{}", "application/json", 400, "soap:Sender", "application/json"),
     (b"--x\r\n\r\n<a/>", "multipart/related; boundary=x", 400, "soap:Sender",

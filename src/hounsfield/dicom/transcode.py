@@ -48,7 +48,7 @@ from hounsfield.dicom.instance_builder import (
 )
 from hounsfield.dicom.pixel_format import PixelFormat
 from hounsfield.dicom.pixel_header import image_attributes
-from hounsfield.dicom.transfer_syntax import transfer_syntax
+from hounsfield.dicom.transfer_syntax import label, transfer_syntax
 from hounsfield.errors import NotAcceptableError
 
 SOURCES = NATIVE | DECODABLE
@@ -64,6 +64,22 @@ def can_transcode(source: str, target: str) -> bool:
     """Whether an instance stored in `source` can be made in `target` (its pixel data
     may still refuse: see `codecs.refusal`)."""
     return target in TARGETS and source in SOURCES
+
+
+def cannot_transcode(source: str, target: str, *, may_decode: bool = True,
+                     bits_allocated: int | None = None) -> str | None:
+    """Why an instance stored in `source` cannot be made in `target` (None: it can);
+    `may_decode` False when its pixel data is too large to decode in memory."""
+    if target not in TARGETS:
+        return f"Hounsfield does not encode {label(target)}"
+    if source not in SOURCES:
+        return f"Hounsfield cannot decode {label(source)}"
+    if not may_decode and decodes_pixels(source, target):
+        return (f"decoding is limited to {MAX_DECODED_BYTES >> 20} MiB of pixel data per "
+                "instance")
+    if target == codecs.JPEG_BASELINE and (bits_allocated or 8) > 8:
+        return f"{label(target)} holds 8-bit samples only (Bits Allocated {bits_allocated})"
+    return None
 
 
 def decodes_pixels(source: str, target: str) -> bool:

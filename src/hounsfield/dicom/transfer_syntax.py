@@ -201,3 +201,8 @@ def default_transfer_syntax_for_media_type(media_type: str) -> str | None:
     default = _DEFAULTS.get(_bare_media_type(media_type))
     return None if default is None else str(default)
 
+
+def label(uid: str) -> str:
+    """A transfer syntax as people read it: "Name (UID)" when known."""
+    row = transfer_syntax(uid)
+    return f"{row.name} ({uid})" if row else repr(uid[:64])

@@ -29,8 +29,8 @@ from dataclasses import dataclass
 
 from pydicom.uid import ExplicitVRLittleEndian
 
-from hounsfield.dicom import codecs, transcode
-from hounsfield.dicom.transfer_syntax import transfer_syntax
+from hounsfield.dicom import transcode
+from hounsfield.dicom.transfer_syntax import label
 from hounsfield.errors import NotAcceptableError
 from hounsfield.web.media_types import MediaRange, parse_accept
 
@@ -89,27 +89,9 @@ def instance_syntax(choice: Choice, stored: str, may_decode: bool = True,
     wanted = choice.transfer_syntax or EXPLICIT_LE
     if wanted in (AS_STORED, stored):
         return stored
-    return wanted if why_not(stored, wanted, may_decode, bits_allocated) is None else None
-
-
-def why_not(stored: str, wanted: str, may_decode: bool, bits_allocated: int | None
-             ) -> str | None:
-    """Why an instance stored in `stored` cannot be made in `wanted` (None: it can)."""
-    if wanted not in transcode.TARGETS:
-        return f"Hounsfield does not encode {syntax_label(wanted)}"
-    if stored not in transcode.SOURCES:
-        return f"Hounsfield cannot decode {syntax_label(stored)}"
-    if not may_decode and transcode.decodes_pixels(stored, wanted):
-        return (f"decoding is limited to {transcode.MAX_DECODED_BYTES >> 20} MiB of pixel "
-                "data per instance")
-    if wanted == codecs.JPEG_BASELINE and (bits_allocated or 8) > 8:
-        return f"{syntax_label(wanted)} holds 8-bit samples only (Bits Allocated {bits_allocated})"
-    return None
-
-
-def syntax_label(uid: str) -> str:
-    row = transfer_syntax(uid)
-    return f"{row.name} ({uid})" if row else repr(uid[:80])
+    refused = transcode.cannot_transcode(stored, wanted, may_decode=may_decode,
+                                         bits_allocated=bits_allocated)
+    return wanted if refused is None else None
 
 
 @dataclass(frozen=True)
@@ -174,9 +156,9 @@ def _unproducible(choices: list[Choice], accept: str | None, name: str, item: St
     others = f" (and {count - 1} more)" if count > 1 else ""
     wanted = next((c.transfer_syntax or EXPLICIT_LE for c in choices
                    if _matches(c.media_type, DICOM)), None)
-    reason = None if wanted in (None, AS_STORED) else why_not(
-        item.uid, wanted, item.may_decode, item.bits_allocated)
+    reason = None if wanted in (None, AS_STORED) else transcode.cannot_transcode(
+        item.uid, wanted, may_decode=item.may_decode, bits_allocated=item.bits_allocated)
     return NotAcceptableError(
         f"cannot produce {accept or 'the default representation'!r} for {name}{others}, "
-        f"stored in {syntax_label(item.uid)}: {reason or 'no such representation'}; ask for "
+        f"stored in {label(item.uid)}: {reason or 'no such representation'}; ask for "
         "transfer-syntax=* to get it as stored")

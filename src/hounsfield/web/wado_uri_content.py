@@ -27,8 +27,10 @@ import codecs
 
 from hounsfield.archive.render_source import frame_count
 from hounsfield.archive.retrieve import StoredInstance
+from hounsfield.dicom import transcode
 from hounsfield.dicom.render import GIF, JPEG, PNG
 from hounsfield.dicom.transcode import MAX_DECODED_BYTES
+from hounsfield.dicom.transfer_syntax import label
 from hounsfield.dicom.wado_uri_request import ANY_TRANSFER_SYNTAX, DICOM, WadoUriRequest
 from hounsfield.errors import NotAcceptableError
 from hounsfield.web.rendered_objects import is_image, is_video_syntax, object_media_types
@@ -36,8 +38,6 @@ from hounsfield.web.wado_negotiation import (
     EXPLICIT_LE,
     Choice,
     instance_syntax,
-    syntax_label,
-    why_not,
 )
 
 IMAGE_TYPES = (JPEG, GIF, PNG)
@@ -110,10 +110,11 @@ def transfer_syntax(request: WadoUriRequest, found: StoredInstance
         syntax = stored
     if syntax == wanted:
         return syntax, None
-    reason = why_not(stored, wanted, may_decode, found.bits_allocated)
+    reason = transcode.cannot_transcode(stored, wanted, may_decode=may_decode,
+                                        bits_allocated=found.bits_allocated)
     return syntax, (f"transferSyntax {wanted} cannot be produced for object "
                     f"{found.sop_instance}: {reason}; it is sent in "
-                    f"{syntax_label(syntax)}")
+                    f"{label(syntax)}")
 
 
 def text_encoding(request: WadoUriRequest) -> tuple[str, str | None]:

@@ -2,8 +2,8 @@
 POST a SOAP 1.2 request (MTOM/XOP or plain), GET `?wsdl` for the service description.
 
 The one place where WADO-WS errors become HTTP: a message that is no valid request is a
-SOAP Fault (Sender: 400; VersionMismatch and MustUnderstand: 500, by the SOAP 1.2 HTTP
-binding; a message over 16 MiB: 413); an archive that cannot be read is a Receiver
+SOAP Fault with 400 (Sender, VersionMismatch, MustUnderstand: all the client's doing;
+a message over 16 MiB: 413); an archive that cannot be read is a Receiver
 fault with 503; anything unexpected a Receiver fault with a generic text (500) and a
 logged traceback. Responses stream: stored documents are read as they are sent.
 """

@@ -9,8 +9,10 @@ WindowWidth come together; ImageQuality is 1-100 (JPEG); Annotation lists `patie
 and/or `technique`; FrameNumber picks the frame (default: the first); ContentTypeList
 gives image/jpeg, image/png or image/gif in the client's order (none: image/jpeg).
 Each bad value is a RegistryError for its document, urn:dicom:wado:0012;
-a frame beyond the object's, 0018; a content type not produced, 0006; Anonymize=yes,
-0002 (not offered). PresentationUID with PresentationSeriesUID names a Grayscale
+a frame beyond the object's, 0018; a content type not produced, 0006. Anonymize=yes
+renders the pixels as stored (the Basic Profile does not clean pixels) with annotations
+that carry nothing it removes: no patient lines, no dates or descriptions.
+PresentationUID with PresentationSeriesUID names a Grayscale
 Softcopy Presentation State of the same study, applied by the renderer; one not found
 is 0019 (or 0020 for its series), one that does not reference the object 0012.
 """
@@ -38,7 +40,6 @@ from hounsfield.xdsi.documents import each_document, find_document
 from hounsfield.xdsi.messages import WADO, XDSB, DocumentRequest, Request, children
 from hounsfield.xdsi.mtom import Attachment, include, new_content_id
 from hounsfield.xdsi.registry import (
-    ANONYMIZATION_NOT_SUPPORTED,
     FORMAT_NOT_SUPPORTED,
     FRAME_OUT_OF_RANGE,
     INVALID_PARAMETER,
@@ -97,16 +98,14 @@ def render_request(document: DocumentRequest) -> RenderRequest:
     return _checked(lambda: RenderRequest(
         media_type=_media_type(document), frame=frame, window=_window(document),
         viewport_width=columns, viewport_height=rows, region=_region(value("Region")),
-        quality=quality, annotations=_annotations(value("Annotation"))))
+        quality=quality, annotations=_annotations(value("Annotation")),
+        deidentified=value("Anonymize") == "yes"))
 
 
 def _refuse_unsupported(document: DocumentRequest) -> None:
     anonymize = document.parameter("Anonymize")
     if anonymize not in (None, "", "no", "yes"):
         _invalid(f"Anonymize {anonymize[:20]!r} is neither yes nor no")
-    if anonymize == "yes":
-        raise DocumentError(ANONYMIZATION_NOT_SUPPORTED, "Hounsfield does not anonymize "
-                            "rendered images (Anonymize=yes)")
     presentation = [document.parameter(n) for n in ("PresentationUID",
                                                     "PresentationSeriesUID")]
     for uid in presentation:

@@ -18,8 +18,8 @@ from lxml import etree
 from hounsfield.archive.archive import Archive
 from hounsfield.archive.retrieve import StoredInstance
 from hounsfield.archive.transcoded import transcoded_instance
-from hounsfield.dicom import codecs, transcode
-from hounsfield.dicom.transfer_syntax import transfer_syntax
+from hounsfield.dicom import transcode
+from hounsfield.dicom.transfer_syntax import label
 from hounsfield.xdsi.documents import each_document, find_document
 from hounsfield.xdsi.messages import XDSB, DocumentRequest, Request
 from hounsfield.xdsi.mtom import Attachment, include, new_content_id
@@ -76,32 +76,19 @@ def _syntax(stored: StoredInstance, wanted: list[str]) -> str:
         raise DocumentError(FORMAT_NOT_SUPPORTED, f"Hounsfield produces none of the "
                             f"transfer syntaxes {', '.join(_names(wanted))}")
     raise DocumentError(FORMAT_NOT_PROVIDED, f"the instance, stored in "
-                        f"{_label(stored.transfer_syntax_uid)}, cannot be sent in "
+                        f"{label(stored.transfer_syntax_uid)}, cannot be sent in "
                         f"{', '.join(_names(wanted))}: {_why_not(stored, wanted[0])}")
 
 
 def _why_not(stored: StoredInstance, target: str) -> str | None:
-    source = stored.transfer_syntax_uid
-    if target not in transcode.TARGETS:
-        return f"Hounsfield does not encode {_label(target)}"
-    if source not in transcode.SOURCES:
-        return f"Hounsfield cannot decode {_label(source)}"
-    if (transcode.decodes_pixels(source, target)
-            and stored.decoded_size_bound > transcode.MAX_DECODED_BYTES):
-        return (f"decoding is limited to {transcode.MAX_DECODED_BYTES >> 20} MiB of pixel "
-                "data per instance")
-    if target == codecs.JPEG_BASELINE and (stored.bits_allocated or 8) > 8:
-        return f"{_label(target)} holds 8-bit samples only"
-    return None
+    return transcode.cannot_transcode(
+        stored.transfer_syntax_uid, target,
+        may_decode=stored.decoded_size_bound <= transcode.MAX_DECODED_BYTES,
+        bits_allocated=stored.bits_allocated)
 
 
 def _names(uids: list[str]) -> list[str]:
-    return [_label(uid) for uid in uids[:5]] + ["..."] * (len(uids) > 5)
-
-
-def _label(uid: str) -> str:
-    row = transfer_syntax(uid)
-    return f"{row.name} ({uid})" if row else repr(uid[:64])
+    return [label(uid) for uid in uids[:5]] + ["..."] * (len(uids) > 5)
 
 
 def _attachment(archive: Archive, stored: StoredInstance, syntax: str) -> Attachment:

@@ -37,10 +37,12 @@ def patient_lines(attributes: FrameAttributes) -> list[str]:
 
 
 def technique_lines(attributes: FrameAttributes, voi: VoiTransform | None,
-                    frame: int, frames: int) -> list[str]:
-    lines = [" ".join(filter(None, (attributes.text("Modality"),
-                                    _date(attributes.text("StudyDate"))))),
-             attributes.text("SeriesDescription")]
+                    frame: int, frames: int, deidentified: bool = False) -> list[str]:
+    """Modality, study date, series description, frame and window; `deidentified`: only
+    what the Basic Profile keeps (PS3.15 E.1-1 removes dates and descriptions)."""
+    date = "" if deidentified else _date(attributes.text("StudyDate"))
+    lines = [" ".join(filter(None, (attributes.text("Modality"), date))),
+             "" if deidentified else attributes.text("SeriesDescription")]
     if frames > 1:
         lines.append(f"Frame {frame}/{frames}")
     if isinstance(voi, Window):

@@ -58,6 +58,7 @@ class RenderRequest:
     flip_vertical: bool = False  # ... or height
     icc_profile: bool = False  # embed the sRGB profile (JPEG and PNG)
     presentation: PresentationState | None = None  # a GSPS bound to the object
+    deidentified: bool = False  # annotations without what the Basic Profile removes
 
     def check(self) -> None:
         if self.media_type not in image_encoding.MEDIA_TYPES:
@@ -124,9 +125,12 @@ def render_frame(source: SourceImage, request: RenderRequest, pixels: PixelDescr
     image = image_encoding.to_image(display, size)
     if not request.annotations:
         return image
-    top = annotation.patient_lines(attributes) if "patient" in request.annotations else []
-    bottom = (annotation.technique_lines(attributes, voi, number, pixels.number_of_frames)
-              if "technique" in request.annotations else [])
+    wanted = request.annotations
+    top = (annotation.patient_lines(attributes)
+           if "patient" in wanted and not request.deidentified else [])
+    bottom = (annotation.technique_lines(attributes, voi, number, pixels.number_of_frames,
+                                         deidentified=request.deidentified)
+              if "technique" in wanted else [])
     return annotation.annotate(image, top, bottom)
 
 
