@@ -53,8 +53,11 @@ def render_source(archive: Archive, stored: StoredInstance) -> SourceImage:
     layout = PixelFormat.of_model(model)
 
     def compressed(number: int) -> tuple[np.ndarray, str]:
-        array, decoded = codecs.decode_frame(_frame_bytes(archive, stored, number),
-                                             stored.transfer_syntax_uid, layout)
+        data = _frame_bytes(archive, stored, number)
+        fast = codecs.decode_for_display(data, stored.transfer_syntax_uid, layout)
+        if fast is not None:
+            return fast
+        array, decoded = codecs.decode_frame(data, stored.transfer_syntax_uid, layout)
         return array, decoded.photometric_interpretation
     return SourceImage(model, compressed, None, reader)
 

@@ -9,10 +9,12 @@ says, before any work, what a target cannot hold.
 
 from __future__ import annotations
 
+import io
 from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
+from PIL import Image
 from pydicom import uid as pydicom_uid
 from pydicom.encaps import encapsulate
 from pydicom.pixels import get_decoder, pack_bits
@@ -76,6 +78,34 @@ def decode_frame(data: bytes, syntax: str, layout: PixelFormat) -> tuple[np.ndar
     except Exception as exc:  # noqa: BLE001 - a codec's own error, named in the answer
         raise undecodable(syntax, exc) from exc
     return array, layout.with_photometric(decoded_photometric(meta))
+
+
+_DISPLAY_PHOTOMETRICS = frozenset({"YBR_FULL_422", "YBR_FULL", "MONOCHROME1", "MONOCHROME2"})
+
+
+def decode_for_display(data: bytes, syntax: str, layout: PixelFormat
+                       ) -> tuple[np.ndarray, str] | None:
+    """A JPEG Baseline frame of 8-bit YCbCr or grey samples decoded by Pillow
+    (libjpeg-turbo), colour turned into RGB as it decodes (JFIF's YCbCr is YBR_FULL,
+    PS3.3 C.7.6.3.1.2), and its Photometric Interpretation; None where that does not
+    apply (another syntax or colour model, or an image of another size). For rendering:
+    some times faster than a decoder that keeps YCbCr for a numpy conversion after."""
+    if (syntax != JPEG_BASELINE or layout.bits_allocated != 8
+            or layout.photometric_interpretation not in _DISPLAY_PHOTOMETRICS):
+        return None
+    try:
+        with Image.open(io.BytesIO(data)) as image:
+            if image.format != "JPEG" or image.mode not in ("RGB", "L"):
+                return None
+            array = np.asarray(image)
+    except (OSError, ValueError, SyntaxError):
+        return None  # let the general decoder word the failure
+    if array.shape[:2] != (layout.rows, layout.columns):
+        return None
+    colour = array.ndim == 3
+    if colour != (layout.samples_per_pixel == 3):
+        return None
+    return array, "RGB" if colour else layout.photometric_interpretation
 
 
 def decoded_photometric(meta: dict[str, str | int]) -> str:

@@ -72,8 +72,14 @@ def test_stored_instance_renders_as_the_file_parsed_by_pydicom(stored, path: Pat
         ours = _pixels(render(render_source(archive, instance), request))
         reference = _pixels(render(dataset_source(pydicom.dcmread(path)), request))
         assert ours.shape == reference.shape
+        difference = np.abs(ours - reference)
+        if instance.transfer_syntax_uid == "1.2.840.10008.1.2.4.50":
+            # JPEG Baseline is decoded by libjpeg-turbo here (colour converted as it
+            # decodes) and by pydicom's decoder there: their chroma upsampling differs
+            assert difference.mean() <= 1 and difference.max() <= 8, (path.name, frame)
+            continue
         # compressed YBR frames are converted by our matrix here, by pydicom's there
-        assert np.abs(ours - reference).max() <= 2, (path.name, frame)
+        assert difference.max() <= 2, (path.name, frame)
 
 
 @pytest.mark.parametrize("name", ["gdcm-US-ALOKA-16.dcm", "gdcm-US-ALOKA-16_big.dcm"])
