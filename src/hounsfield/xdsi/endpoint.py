@@ -20,6 +20,7 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response, StreamingResponse
 
 from hounsfield.errors import HounsfieldError, PayloadTooLargeError, SoapFaultError
+from hounsfield.xdsi.mtom import MtomPackage
 from hounsfield.xdsi.service import answer
 from hounsfield.xdsi.soap import fault_envelope
 
@@ -36,14 +37,21 @@ async def imaging_document_source(request: Request) -> Response:
     services = request.app.state.services
     try:
         body = await _message(request)
-        package = await anyio.to_thread.run_sync(lambda: answer(
-            services.archive, request.headers.get("content-type"), body,
-            _rs_base_url(request)))
+        content_type, base_url = request.headers.get("content-type"), _rs_base_url(request)
+
+        def respond() -> tuple[MtomPackage, bytes | None]:
+            package = answer(services.archive, content_type, body, base_url)
+            # made in memory (rendered, transcoded): one body, no thread hop per piece
+            return package, b"".join(package.chunks()) if package.in_memory else None
+
+        package, whole = await anyio.to_thread.run_sync(respond)
     except HounsfieldError as exc:
         return _fault(exc)
     except Exception as exc:  # noqa: BLE001 - a bug: logged, answered as a fault
         log.error("WADO-WS request failed", exc_info=exc)
         return _fault_response("Receiver", "internal server error", 500)
+    if whole is not None:
+        return Response(whole, media_type=package.content_type)
     return StreamingResponse(iterate_in_threadpool(package.chunks()),
                              media_type=package.content_type)
 

@@ -154,6 +154,12 @@ class MtomPackage:
         return (f'multipart/related; type="{XOP_XML}"; boundary="{self.boundary}"; '
                 f'start="<{ROOT_ID}>"; start-info="{SOAP_XML}"')
 
+    @property
+    def in_memory(self) -> bool:
+        """Are all its attachments bytes already made (rendered or transcoded), not
+        stored files still to read?"""
+        return all(isinstance(a.chunks, list | tuple) for a in self.attachments)
+
     def chunks(self) -> Iterator[bytes]:
         """The body, piece by piece (the attachments' own chunks passed through)."""
         yield (f"--{self.boundary}\r\nContent-Type: {XOP_XML}; charset=UTF-8; "
