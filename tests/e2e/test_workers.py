@@ -11,6 +11,7 @@ import subprocess
 import sys
 import threading
 import time
+from pathlib import Path
 
 import httpx
 import pytest
@@ -130,3 +131,32 @@ def test_two_workers_serve_and_stop_on_sigterm(tmp_path) -> None:
         assert server.process.wait(60) == 0
     with pytest.raises(httpx.TransportError):
         httpx.get(server.url + "/health", timeout=2)
+
+
+def test_workers_stop_when_their_supervisor_is_killed(tmp_path) -> None:
+    """A worker whose supervisor is gone finishes and exits: nothing is left serving."""
+    server = Server(tmp_path / "data", env={"HOUNSFIELD_WORKERS": "2"}).start()
+    assert server.process is not None
+    supervisor = server.process.pid
+    workers_of = subprocess.run(["pgrep", "-P", str(supervisor), "-f", "spawn_main"],
+                                capture_output=True, text=True).stdout.split()
+    assert len(workers_of) == 2
+    os.kill(supervisor, signal.SIGKILL)
+    server.process.wait()
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        alive = [pid for pid in workers_of if _running(pid)]
+        if not alive:
+            return
+        time.sleep(0.2)
+    server.kill()
+    raise AssertionError(f"workers {alive} outlived their supervisor")
+
+
+def _running(pid: str) -> bool:
+    """Is the process alive (not gone, not a zombie waiting for its parent)?"""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except FileNotFoundError:
+        return False
+    return stat.rsplit(")", 1)[1].split()[0] != "Z"
