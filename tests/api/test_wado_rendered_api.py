@@ -11,7 +11,13 @@ from collections.abc import Iterator
 
 import numpy as np
 import pytest
-from helpers.dicom_files import ct_instance, part10_bytes, pdf_instance, video_instance
+from helpers.dicom_files import (
+    ct_instance,
+    part10_bytes,
+    pdf_instance,
+    text_report,
+    video_instance,
+)
 from helpers.multipart_body import split_parts
 from PIL import Image
 from PIL.ImageCms import ImageCmsProfile, getProfileDescription
@@ -27,7 +33,6 @@ STUDY, SERIES, MULTI, OTHER = "2.25.600", "2.25.600.1", "2.25.600.2", "2.25.600.
 CT_URL = f"{RS}/studies/{STUDY}/series/{SERIES}/instances/{SERIES}.1"
 MULTI_URL = f"{RS}/studies/{STUDY}/series/{MULTI}/instances/{MULTI}.1"
 ROWS, COLUMNS = 48, 64
-BASIC_TEXT_SR = "1.2.840.10008.5.1.4.1.1.88.11"
 
 
 def hounsfield_ct(sop: str, series: str, value: int | None = None) -> Dataset:
@@ -63,34 +68,9 @@ def rgb_image() -> Dataset:
     return ds
 
 
-def code(meaning: str) -> Dataset:
-    item = Dataset()
-    item.CodeValue, item.CodingSchemeDesignator, item.CodeMeaning = "1", "99TEST", meaning
-    return item
-
-
 def structured_report() -> Dataset:
-    ds = ct_instance(STUDY, OTHER, f"{OTHER}.1")
-    for keyword in ("PixelData", "Rows", "Columns", "BitsAllocated", "BitsStored",
-                    "HighBit", "PixelRepresentation", "SamplesPerPixel",
-                    "PhotometricInterpretation"):
-        delattr(ds, keyword)
-    ds.SOPClassUID = ds.file_meta.MediaStorageSOPClassUID = BASIC_TEXT_SR
-    ds.Modality, ds.ValueType = "SR", "CONTAINER"
-    ds.ConceptNameCodeSequence = [code("Imaging <Report>")]
-    ds.CompletionFlag, ds.VerificationFlag, ds.ContinuityOfContent = \
-        "COMPLETE", "UNVERIFIED", "SEPARATE"
-    finding = Dataset()
-    finding.RelationshipType, finding.ValueType = "CONTAINS", "TEXT"
-    finding.ConceptNameCodeSequence = [code("Finding")]
-    finding.TextValue = "No acute abnormality & nothing else"
-    section = Dataset()
-    section.RelationshipType, section.ValueType = "CONTAINS", "CONTAINER"
-    section.ConceptNameCodeSequence = [code("Findings")]
-    section.ContinuityOfContent = "SEPARATE"
-    section.ContentSequence = [finding]
-    ds.ContentSequence = [section]
-    return ds
+    return text_report(STUDY, OTHER, f"{OTHER}.1", "Imaging <Report>",
+                       ["No acute abnormality & nothing else"], section="Findings")
 
 
 @pytest.fixture(scope="module")

@@ -10,34 +10,21 @@ from pathlib import Path
 
 import pydicom
 import pytest
-from helpers.data_files import real_image_files
+from helpers.app_client import replacing_archive_client
+from helpers.data_files import UNDECODABLE, real_image_files
 from PIL import Image
 from starlette.testclient import TestClient
 
-from hounsfield.app import create_app
-from hounsfield.archive.archive import Archive
-from hounsfield.config import load_settings
-
 RS = "/aets/HOUNSFIELD/rs"
 FILES = real_image_files(max_pixel_bytes=4_000_000)
-# not renderable, and why (the 406 names it): pydicom's own decoders fail on them too
-REFUSED = {
-    "JPEG-lossy.dcm": "cannot be decoded",  # libjpeg: a misplaced marker segment
-    "JPEG2000-embedded-sequence-delimiter.dcm": "cannot be decoded",  # no J2K header
-}
 
 
 @pytest.fixture(scope="module")
 def stored(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[TestClient, dict]]:
     """One archive, files replaced when they share a SOP Instance UID: each file is
     stored, then rendered before the next one replaces it."""
-    settings = load_settings(overrides={
-        "data_dir": tmp_path_factory.mktemp("rendered-real") / "data",
-        "recovery_grace_seconds": 0, "duplicate_policy": "replace"}, environ={})
-    archive = Archive.open(settings)
-    with TestClient(create_app(settings, archive)) as client:
-        yield client, archive
-    archive.close()
+    with replacing_archive_client(tmp_path_factory.mktemp("rendered-real")) as stored:
+        yield stored
 
 
 @pytest.mark.parametrize("path", FILES, ids=lambda p: p.name)
@@ -52,9 +39,9 @@ def test_real_file_renders(stored, path: Path) -> None:
     url = (f"{RS}/studies/{outcome.study_instance_uid}/series/{outcome.series_instance_uid}"
            f"/instances/{outcome.sop_instance_uid}")
     response = client.get(url + "/rendered")
-    if path.name in REFUSED:
+    if path.name in UNDECODABLE:
         assert response.status_code == 406
-        assert REFUSED[path.name] in response.json()["errorMessage"]
+        assert UNDECODABLE[path.name] in response.json()["errorMessage"]
         return
     assert response.status_code == 200, (path.name, response.text)
     assert response.headers["content-type"] == "image/jpeg"

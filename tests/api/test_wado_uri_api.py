@@ -20,7 +20,14 @@ import numpy as np
 import pydicom
 import pytest
 from helpers.data_files import pydicom_test_file
-from helpers.dicom_files import ct_instance, part10_bytes, pdf_instance, video_instance
+from helpers.dicom_files import (
+    ct_instance,
+    part10_bytes,
+    pdf_instance,
+    text_report,
+    video_instance,
+    without_pixels,
+)
 from PIL import Image
 from pydicom.dataset import Dataset
 from pydicom.sequence import Sequence
@@ -39,7 +46,6 @@ CT, DERIVED, GSPS, FOREIGN_GSPS = f"{SERIES}.1", f"{SERIES}.5", f"{PR}.1", f"{PR
 ROWS, COLUMNS = 48, 64
 EXPLICIT_LE, JPEG_BASELINE = "1.2.840.10008.1.2.1", "1.2.840.10008.1.2.4.50"
 JPEG_LS_LOSSLESS, RLE = "1.2.840.10008.1.2.4.80", "1.2.840.10008.1.2.5"
-BASIC_TEXT_SR = "1.2.840.10008.5.1.4.1.1.88.11"
 
 
 def hounsfield_ct(sop: str = CT) -> Dataset:
@@ -84,38 +90,13 @@ def multi_frame() -> Dataset:
     return ds
 
 
-def code(meaning: str) -> Dataset:
-    item = Dataset()
-    item.CodeValue, item.CodingSchemeDesignator, item.CodeMeaning = "1", "99TEST", meaning
-    return item
-
-
 def structured_report() -> Dataset:
-    ds = ct_instance(STUDY, OTHER, f"{OTHER}.1")
-    for keyword in ("PixelData", "Rows", "Columns", "BitsAllocated", "BitsStored",
-                    "HighBit", "PixelRepresentation", "SamplesPerPixel",
-                    "PhotometricInterpretation"):
-        delattr(ds, keyword)
-    ds.SOPClassUID = ds.file_meta.MediaStorageSOPClassUID = BASIC_TEXT_SR
-    ds.Modality, ds.ValueType, ds.ContinuityOfContent = "SR", "CONTAINER", "SEPARATE"
-    ds.ConceptNameCodeSequence = [code("Imaging Report")]
-    ds.CompletionFlag, ds.VerificationFlag = "COMPLETE", "UNVERIFIED"
-    finding = Dataset()
-    finding.RelationshipType, finding.ValueType = "CONTAINS", "TEXT"
-    finding.ConceptNameCodeSequence = [code("Finding")]
-    finding.TextValue = "Lésion de 5 mm"
-    ds.ContentSequence = [finding]
-    return ds
+    return text_report(STUDY, OTHER, f"{OTHER}.1", "Imaging Report", ["Lésion de 5 mm"])
 
 
 def presentation_state(sop: str, referenced: str) -> Dataset:
     """A GSPS that windows 0/2000, inverts, and rotates 90 degrees clockwise."""
-    ds = ct_instance(STUDY, PR, sop)
-    for keyword in ("PixelData", "Rows", "Columns", "BitsAllocated", "BitsStored",
-                    "HighBit", "PixelRepresentation", "SamplesPerPixel",
-                    "PhotometricInterpretation"):
-        delattr(ds, keyword)
-    ds.SOPClassUID = ds.file_meta.MediaStorageSOPClassUID = GSPS_SOP_CLASS
+    ds = without_pixels(ct_instance(STUDY, PR, sop), GSPS_SOP_CLASS)
     ds.Modality, ds.RescaleSlope, ds.RescaleIntercept, ds.RescaleType = "PR", 1, -1024, "HU"
     ds.PresentationLUTShape, ds.ImageRotation, ds.ImageHorizontalFlip = "INVERSE", 90, "N"
     voi = Dataset()

@@ -12,34 +12,23 @@ from urllib.parse import urlencode
 
 import pydicom
 import pytest
-from helpers.data_files import pydicom_data_dir, real_image_files
+from helpers.app_client import replacing_archive_client
+from helpers.data_files import UNDECODABLE, pydicom_data_dir, real_image_files
 from PIL import Image
 from starlette.testclient import TestClient
 
-from hounsfield.app import create_app
 from hounsfield.archive.archive import Archive
-from hounsfield.config import load_settings
 
 WADO = "/aets/HOUNSFIELD/wado"
 FILES = real_image_files(max_pixel_bytes=4_000_000)
-# not renderable, and why (the 406 names it): pydicom's own decoders fail on them too
-REFUSED = {
-    "JPEG-lossy.dcm": "cannot be decoded",  # libjpeg: a misplaced marker segment
-    "JPEG2000-embedded-sequence-delimiter.dcm": "cannot be decoded",  # no J2K header
-}
 
 
 @pytest.fixture(scope="module")
 def stored(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[TestClient, Archive]]:
     """One archive; a file sharing a SOP Instance UID with an earlier one replaces it
     after that one was rendered."""
-    settings = load_settings(overrides={
-        "data_dir": tmp_path_factory.mktemp("wado-uri-real") / "data",
-        "recovery_grace_seconds": 0, "duplicate_policy": "replace"}, environ={})
-    archive = Archive.open(settings)
-    with TestClient(create_app(settings, archive)) as client:
-        yield client, archive
-    archive.close()
+    with replacing_archive_client(tmp_path_factory.mktemp("wado-uri-real")) as stored:
+        yield stored
 
 
 def test_every_pydicom_data_image_is_among_them() -> None:
@@ -60,9 +49,9 @@ def test_real_image_renders_through_wado_uri(stored, path: Path) -> None:
         "requestType": "WADO", "studyUID": outcome.study_instance_uid,
         "seriesUID": outcome.series_instance_uid, "objectUID": outcome.sop_instance_uid,
         "frameNumber": "1"}))
-    if path.name in REFUSED:
+    if path.name in UNDECODABLE:
         assert response.status_code == 406
-        assert REFUSED[path.name] in response.json()["errorMessage"]
+        assert UNDECODABLE[path.name] in response.json()["errorMessage"]
         return
     assert response.status_code == 200, (path.name, response.text)
     assert response.headers["content-type"] == "image/jpeg"

@@ -13,7 +13,7 @@ import pydicom
 import pytest
 from dicomweb_client.api import DICOMwebClient
 from helpers.data_files import pydicom_test_file
-from helpers.dicom_files import ct_instance
+from helpers.dicom_files import ct_instance, without_pixels
 from PIL import Image
 from pydicom.dataset import Dataset
 
@@ -37,12 +37,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
 
 def rotating_state() -> Dataset:
     """A GSPS that rotates the CT 90 degrees clockwise and inverts it."""
-    ds = ct_instance(STUDY, PR, f"{PR}.1")
-    for keyword in ("PixelData", "Rows", "Columns", "BitsAllocated", "BitsStored",
-                    "HighBit", "PixelRepresentation", "SamplesPerPixel",
-                    "PhotometricInterpretation"):
-        delattr(ds, keyword)
-    ds.SOPClassUID = ds.file_meta.MediaStorageSOPClassUID = GSPS_SOP_CLASS
+    ds = without_pixels(ct_instance(STUDY, PR, f"{PR}.1"), GSPS_SOP_CLASS)
     ds.Modality, ds.PresentationLUTShape, ds.ImageRotation = "PR", "INVERSE", 90
     image = Dataset()
     image.ReferencedSOPClassUID, image.ReferencedSOPInstanceUID = \

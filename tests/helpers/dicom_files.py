@@ -74,13 +74,55 @@ def video_instance(study: str, fragments: int = 3) -> tuple[bytes, bytes]:
 def pdf_instance(study: str) -> tuple[bytes, bytes]:
     """An Encapsulated PDF instance; returns (Part 10 bytes, document)."""
     document = b"%PDF-1.4\n" + b"% hounsfield test document\n" * 100 + b"%%EOF\n"
-    ds = ct_instance(study, generate_uid())
-    for keyword in ("PixelData", "Rows", "Columns", "BitsAllocated", "BitsStored",
-                    "HighBit", "PixelRepresentation", "SamplesPerPixel",
-                    "PhotometricInterpretation"):
-        delattr(ds, keyword)
-    ds.SOPClassUID = ds.file_meta.MediaStorageSOPClassUID = "1.2.840.10008.5.1.4.1.1.104.1"
+    ds = without_pixels(ct_instance(study, generate_uid()), "1.2.840.10008.5.1.4.1.1.104.1")
     ds.Modality = "DOC"
     ds.MIMETypeOfEncapsulatedDocument = "application/pdf"
     ds.EncapsulatedDocument = document
     return part10_bytes(ds), document
+
+
+_IMAGE_PIXEL_KEYWORDS = ("PixelData", "Rows", "Columns", "BitsAllocated", "BitsStored",
+                         "HighBit", "PixelRepresentation", "SamplesPerPixel",
+                         "PhotometricInterpretation")
+BASIC_TEXT_SR = "1.2.840.10008.5.1.4.1.1.88.11"
+
+
+def without_pixels(ds: Dataset, sop_class: str) -> Dataset:
+    """`ds` (a generated CT) made into an object of `sop_class` without pixel data."""
+    for keyword in _IMAGE_PIXEL_KEYWORDS:
+        delattr(ds, keyword)
+    ds.SOPClassUID = ds.file_meta.MediaStorageSOPClassUID = sop_class
+    return ds
+
+
+def coded(meaning: str) -> Dataset:
+    """A code item (test scheme 99TEST) with `meaning`."""
+    item = Dataset()
+    item.CodeValue, item.CodingSchemeDesignator, item.CodeMeaning = "1", "99TEST", meaning
+    return item
+
+
+def text_report(study: str, series: str, sop_instance: str, title: str,
+                findings: list[str], section: str | None = None) -> Dataset:
+    """A Basic Text SR titled `title` with one TEXT "Finding" item per `findings`, inside
+    a CONTAINER `section` when given."""
+    ds = without_pixels(ct_instance(study, series, sop_instance), BASIC_TEXT_SR)
+    ds.Modality, ds.ValueType, ds.ContinuityOfContent = "SR", "CONTAINER", "SEPARATE"
+    ds.ConceptNameCodeSequence = [coded(title)]
+    ds.CompletionFlag, ds.VerificationFlag = "COMPLETE", "UNVERIFIED"
+    items = []
+    for text in findings:
+        finding = Dataset()
+        finding.RelationshipType, finding.ValueType = "CONTAINS", "TEXT"
+        finding.ConceptNameCodeSequence = [coded("Finding")]
+        finding.TextValue = text
+        items.append(finding)
+    if section is not None:
+        container = Dataset()
+        container.RelationshipType, container.ValueType = "CONTAINS", "CONTAINER"
+        container.ConceptNameCodeSequence = [coded(section)]
+        container.ContinuityOfContent = "SEPARATE"
+        container.ContentSequence = items
+        items = [container]
+    ds.ContentSequence = items
+    return ds
