@@ -300,6 +300,29 @@ def run_hounsfield(args: argparse.Namespace, data: qido_data.Archive, root: Path
         return [_named(measure(server, q), label) for q in made]
 
 
+def run_hounsfield_small(args: argparse.Namespace, data: qido_data.Archive, studies: int,
+                         root: Path) -> list[Figures]:
+    """Hounsfield on an index of the same first `studies` studies Orthanc holds (SQLite,
+    built in the run's temporary folder): the small index, query for query as Orthanc."""
+    from hounsfield.archive.archive import Archive
+    from hounsfield.config import load_settings
+
+    chosen = data.studies[:studies]
+    patients = list({id(s.patient): s.patient for s in chosen}.values())
+    subset = qido_data.Archive(patients, chosen)
+    data_dir = root / "hounsfield-small-index"
+    archive = Archive.open(load_settings(overrides={"data_dir": data_dir}, environ={}))
+    try:
+        _progress(f"building a small index: {studies:,} studies ...")
+        qido_data.fill_index(archive.engine, subset, lambda _text: None)
+    finally:
+        archive.close()
+    label = "hounsfield-small"
+    with servers.start(PreparedHounsfield(data_dir), root / label) as server:
+        made = queries(server.dicomweb_path, subset, studies, args.requests, studies // 2)
+        return [_named(measure(server, q), label) for q in made]
+
+
 def run_orthanc(args: argparse.Namespace, data: qido_data.Archive, root: Path
                 ) -> tuple[list[Figures], int]:
     with servers.start(servers.Orthanc(), root / "orthanc") as server:
@@ -321,7 +344,8 @@ def show(results: list[Figures], loaded: int | None, args: argparse.Namespace) -
     servers_run = list(dict.fromkeys(f.server for f in results))
     table = Table(title=f"QIDO-RS latency, ms (Hounsfield: {args.studies:,} studies / "
                         f"{args.instances:,} instances"
-                        + (f"; Orthanc: {loaded:,} studies)" if loaded else ")"))
+                        + (f"; hounsfield-small and Orthanc: the same {loaded:,} studies)"
+                           if loaded else ")"))
     table.add_column("query")
     for server in servers_run:
         table.add_column(f"{server} p50 / p95", justify="right")
@@ -390,6 +414,8 @@ def main(argv: list[str]) -> int:
             results += run_hounsfield(args, data, Path(tmp))
         if "orthanc" in args.servers:
             orthanc, loaded = run_orthanc(args, data, Path(tmp))
+            if "hounsfield" in args.servers and loaded and not args.postgres:
+                results += run_hounsfield_small(args, data, loaded, Path(tmp))
             results += orthanc
     show(results, loaded, args)
     _progress(f"saved {save(results, loaded, args, started)}")
