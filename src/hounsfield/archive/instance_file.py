@@ -30,7 +30,7 @@ from hounsfield.dicom.part10 import (
     read_part10,
     read_pixel_data,
 )
-from hounsfield.dicom.transfer_syntax import is_supported
+from hounsfield.dicom.transfer_syntax import is_supported, transfer_syntax
 from hounsfield.errors import HounsfieldError, InstanceRejectedError, StorageUnavailableError
 
 _CHUNK = 1 << 20
@@ -128,14 +128,22 @@ def _record(uids: attributes.InstanceUIDs, model: InstanceJSON, transfer_syntax_
         digest=digest,
         metadata_json=model.metadata,
         frames_json=orjson.dumps(frames) if frames is not None else None,
-        bulk_data_json=orjson.dumps(_with_fragments(model.bulk_data, pixel)),
+        bulk_data_json=orjson.dumps(_with_fragments(model.bulk_data, pixel,
+                                                     transfer_syntax_uid, frames)),
     )
 
 
-def _with_fragments(bulk_data: dict[str, Any], pixel: PixelData | None) -> dict[str, Any]:
-    """The bulk data table plus, for encapsulated pixel data, the place of every
-    fragment (key FRAGMENTS): a video's stream is all of them (PS3.5 §A.4.6-A.4.10)."""
+def _with_fragments(bulk_data: dict[str, Any], pixel: PixelData | None,
+                    transfer_syntax_uid: str, frames: list[Frame] | None) -> dict[str, Any]:
+    """The bulk data table plus, for encapsulated pixel data of a video (or whose frames
+    could not be located), the place of every fragment (key FRAGMENTS): a video's stream
+    is all of them (PS3.5 §A.4.6-A.4.10). Images with a frame table go without: every
+    request reads this table, and a slide has tens of thousands of fragments."""
     if pixel is None or not pixel.encapsulated or not pixel.fragments:
+        return bulk_data
+    row = transfer_syntax(transfer_syntax_uid)
+    video = row is not None and row.media_type.startswith("video/")
+    if frames is not None and not video:
         return bulk_data
     return {**bulk_data, FRAGMENTS: [(f.offset, f.length) for f in pixel.fragments]}
 

@@ -57,7 +57,9 @@ class StoredInstance:
     metadata_json: bytes | None = None
     frames: FrameTable | None = None
     bulk_data: dict[str, Run] | None = None  # tag path (or "pixeldata") -> its value
-    fragments: tuple[Run, ...] | None = None  # encapsulated pixel data: every fragment
+    # encapsulated pixel data: every fragment's [offset, length], as the index keeps them
+    # (made into runs only where a video's stream is sent: a tile request needs none)
+    fragments: list[list[int]] | None = None
 
     @property
     def served_size(self) -> int | None:
@@ -135,7 +137,7 @@ def _stored(row: Any, metadata: bool,
         table = orjson.loads(bulk_json)
         fragments = table.pop(FRAGMENTS, None)
         extra["bulk_data"] = {k: tuple(v) for k, v in table.items()}
-        extra["fragments"] = tuple(map(tuple, fragments)) if fragments else None
+        extra["fragments"] = fragments or None
     return StoredInstance(*base, **extra)
 
 

@@ -106,7 +106,8 @@ def pixel_data_parts(found: StoredInstance, base_url: str) -> list[BulkPart | No
     if produced.media_type.startswith("video/"):
         if found.fragments is None:
             return [None]
-        return [BulkPart(found.blob_key, found.fragments, f"{url}/{PIXEL_DATA}", (produced,))]
+        stream = tuple((int(offset), int(length)) for offset, length in found.fragments)
+        return [BulkPart(found.blob_key, stream, f"{url}/{PIXEL_DATA}", (produced,))]
     if found.frames is None:
         return [None]
     if len(found.frames) == 1:
