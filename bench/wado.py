@@ -19,11 +19,18 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from bench import data, servers, wado_data, wado_report, wado_stream, wrk
+from bench import curl, data, servers, wado_data, wado_report, wado_stream, wrk
 from bench import wado_checks as checks
 from bench import wado_workloads as work
 from bench.load import Exchange, HttpRequest, LoadOutcome, drive, exchange
-from bench.measurement import FAILED, NOT_STARTED, OK, Measurement, record_outcome
+from bench.measurement import (
+    FAILED,
+    NOT_STARTED,
+    OK,
+    Measurement,
+    percentile,
+    record_outcome,
+)
 from bench.process_tree import TreeSampler
 from bench.wado_servers import ImportedHounsfield, Nginx, blob_paths, load_orthanc
 
@@ -166,10 +173,8 @@ class Suite:
     def _per_round(self) -> list:
         p, f = self.plan, self.files
         return [
-            ("series c1", lambda k, n, r: self._drive(
-                k, n, r, work.series_retrieve(self._t(k), f.retrieve, p.series_c1), 1)),
-            ("series c4", lambda k, n, r: self._drive(
-                k, n, r, work.series_retrieve(self._t(k), f.retrieve, p.series_c4), 4)),
+            ("series c1", lambda k, n, r: self._series(k, n, r, p.series_c1, 1)),
+            ("series c4", lambda k, n, r: self._series(k, n, r, p.series_c4, 4)),
             ("instance", lambda k, n, r: self._drive(
                 k, n, r, work.instance_retrieve(self._t(k), f.retrieve, p.instances, r), 1)),
             ("metadata", lambda k, n, r: None if k == "nginx" else self._drive(
@@ -206,6 +211,40 @@ class Suite:
             finish(m, sampler, cpu, outcome)
             if any(e.problem for e in warm.exchanges):
                 m.detail = f"warm-up: {warm.exchanges[0].problem}"
+        return m
+
+    def _series(self, kind: str, name: str, round_number: int, count: int,
+                clients: int) -> Measurement:
+        """`count` retrievals of the series over `clients` connections, timed with curl
+        (bench/curl.py); one retrieval first, checked part by part by the Python client."""
+        target, sampler = self.targets[kind]
+        files = self.files.retrieve
+        checked = work.series_retrieve(target, files, 1)
+        warm = drive(target.server.host, target.server.port, checked, 1, checks.check,
+                     TIME_LIMIT)
+        m = Measurement("wado", name, kind, round_number)
+        with _reported(m):
+            root = f"http://{target.server.host}:{target.server.port}"
+            if target.is_static:
+                one = [root + target.instance_path(f) for f in files]
+                headers: dict[str, str] = {}
+                expected = {sum(f.size for f in files)}
+            else:
+                one = [root + target.series_path(files[0])]
+                headers = {"Accept": work.INSTANCES_AS_STORED}
+                expected = set()
+            per_client = [one * max(1, count // clients) for _ in range(clients)]
+            sampler.restart_peaks()
+            cpu = sampler.cpu_seconds()
+            run = curl.run(per_client, headers, TIME_LIMIT)
+            _curl_outcome(m, run, len(one), sum(f.size for f in files), expected)
+            m.server_cpu_seconds = sampler.cpu_seconds() - cpu
+            sampler.sample()
+            m.peak_rss_mb = sampler.peak_rss / 1e6
+            problem = next((e.problem for e in warm.exchanges if e.problem), None)
+            if problem:
+                m.status, m.errors = "errors", m.errors + 1
+                m.error_samples.insert(0, f"checked retrieval: {problem}")
         return m
 
     def _wrk(self, kind: str, name: str, round_number: int) -> Measurement:
@@ -290,6 +329,27 @@ def finish(m: Measurement, sampler: TreeSampler, cpu: float, outcome: LoadOutcom
         m.status = UNSUPPORTED
     if any(e.problem and e.problem.startswith(NO_ANSWER) for e in outcome.exchanges):
         m.status = TIMED_OUT
+
+
+def _curl_outcome(m: Measurement, run: curl.CurlRun, per_series: int, payload: int,
+                  exact: set[int]) -> None:
+    """Fill `m` from curl's answers, a series being `per_series` answers in a row (its
+    files, from nginx) of at least `payload` bytes (exactly, for files)."""
+    series = [run.answers[i:i + per_series] for i in range(0, len(run.answers), per_series)]
+    right = [s for s in series if all(a.status == 200 for a in s)
+             and (sum(a.size for a in s) in exact if exact
+                  else sum(a.size for a in s) >= payload)]
+    m.requests = m.units_sent = len(series)
+    m.units_ok = len(right)
+    m.errors = len(series) - len(right)
+    if m.errors:
+        m.status = "errors"
+        m.error_samples = [f"{m.errors} series with another status or size"]
+    m.wall_seconds = run.wall_seconds
+    m.payload_bytes_ok = payload * len(right)
+    latencies = sorted(sum(a.seconds for a in s) * 1000 for s in right)
+    m.latency_p50_ms = percentile(latencies, 0.50)
+    m.latency_p95_ms = percentile(latencies, 0.95)
 
 
 @contextlib.contextmanager
