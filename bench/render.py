@@ -46,22 +46,8 @@ FULL = Plan(250, 100, 10, 3)
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m bench render",
-                                     description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true",
-                        help="a series of 60, 30 requests a workload, one round")
-    parser.add_argument("--postgres", action="store_true",
-                        help="Hounsfield indexes into a fresh PostgreSQL database")
-    parser.add_argument("--servers", default=",".join(KINDS),
-                        help="comma-separated, from: " + ", ".join(KINDS))
-    parser.add_argument("--workers", type=int, help="Hounsfield's worker processes")
-    parser.add_argument("--repeat", type=int, help="rounds (default 3, or 1 with --quick)")
-    parser.add_argument("--results", type=Path, default=BENCH_DIR / "results")
-    args = parser.parse_args(argv)
-    args.servers = [s.strip() for s in args.servers.split(",") if s.strip()]
-    if set(args.servers) - set(KINDS):
-        parser.error(f"unknown server(s): {sorted(set(args.servers) - set(KINDS))}")
-    return args
+    return wado.parse_retrieval_args(argv, "render", __doc__.splitlines()[0],
+                                     "a series of 60, 30 requests a workload, one round")
 
 
 def prepare(plan: Plan, folder: Path) -> wado.Files:

@@ -65,10 +65,15 @@ FULL = Plan(250, 500, 4, 8, 100, 20, 100, 10, 5, 45, 3, 4000)
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m bench wado",
-                                     description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true",
-                        help="small series, one round, no 2 GB study: about a minute")
+    return parse_retrieval_args(argv, "wado", __doc__.splitlines()[0],
+                                "small series, one round, no 2 GB study: about a minute")
+
+
+def parse_retrieval_args(argv: list[str], name: str, description: str,
+                         quick: str) -> argparse.Namespace:
+    """The options of the retrieval benchmarks (wado, render), which share servers."""
+    parser = argparse.ArgumentParser(prog=f"python -m bench {name}", description=description)
+    parser.add_argument("--quick", action="store_true", help=quick)
     parser.add_argument("--postgres", action="store_true",
                         help="Hounsfield indexes into a fresh PostgreSQL database")
     parser.add_argument("--servers", default=",".join(KINDS),

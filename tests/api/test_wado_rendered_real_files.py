@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pydicom
 import pytest
-from helpers.app_client import replacing_archive_client
+from helpers.app_client import replacing_archive_client, store_copy
 from helpers.data_files import UNDECODABLE, real_image_files
 from PIL import Image
 from starlette.testclient import TestClient
@@ -30,9 +30,7 @@ def stored(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[TestClien
 @pytest.mark.parametrize("path", FILES, ids=lambda p: p.name)
 def test_real_file_renders(stored, path: Path) -> None:
     client, archive = stored
-    copy = archive.blobs.spool_dir / path.name
-    copy.write_bytes(path.read_bytes())
-    outcome = archive.store_file(copy)
+    outcome = store_copy(archive, path)
     if not outcome.stored:
         pytest.skip(f"not stored: {outcome.message}")
     ds = pydicom.dcmread(path, stop_before_pixels=True)

@@ -12,7 +12,7 @@ from urllib.parse import urlencode
 
 import pydicom
 import pytest
-from helpers.app_client import replacing_archive_client
+from helpers.app_client import replacing_archive_client, store_copy
 from helpers.data_files import UNDECODABLE, pydicom_data_dir, real_image_files
 from PIL import Image
 from starlette.testclient import TestClient
@@ -39,9 +39,7 @@ def test_every_pydicom_data_image_is_among_them() -> None:
 @pytest.mark.parametrize("path", FILES, ids=lambda p: p.name)
 def test_real_image_renders_through_wado_uri(stored, path: Path) -> None:
     client, archive = stored
-    copy = archive.blobs.spool_dir / path.name
-    copy.write_bytes(path.read_bytes())
-    outcome = archive.store_file(copy)
+    outcome = store_copy(archive, path)
     if not outcome.stored:
         pytest.skip(f"not stored: {outcome.message}")
     ds = pydicom.dcmread(path, stop_before_pixels=True)

@@ -10,6 +10,7 @@ from starlette.testclient import TestClient
 
 from hounsfield.app import create_app
 from hounsfield.archive.archive import Archive
+from hounsfield.archive.record import StoreOutcome
 from hounsfield.config import load_settings
 
 
@@ -26,3 +27,10 @@ def replacing_archive_client(folder: Path) -> Iterator[tuple[TestClient, Archive
             yield client, archive
     finally:
         archive.close()
+
+
+def store_copy(archive: Archive, path: Path) -> StoreOutcome:
+    """Store a copy of the file at `path` (the archive moves its spool files)."""
+    copy = archive.blobs.spool_dir / path.name
+    copy.write_bytes(path.read_bytes())
+    return archive.store_file(copy)

@@ -30,6 +30,7 @@ what a caller should hand here.
 
 from __future__ import annotations
 
+import contextlib
 import io
 from collections.abc import Iterator
 
@@ -90,7 +91,7 @@ def decodes_pixels(source: str, target: str) -> bool:
 def transcode(part10: bytes, target: str) -> bytes:
     """The same instance encoded in `target` (one of `TARGETS`); what cannot be made is
     NotAcceptableError, naming why."""
-    try:
+    with _refused(f"the stored instance cannot be transcoded to {target}"):
         dataset = pydicom.dcmread(io.BytesIO(part10), force=True)
         source = str(dataset.file_meta.TransferSyntaxUID)
         if source == target:
@@ -102,19 +103,13 @@ def transcode(part10: bytes, target: str) -> bytes:
             _recode_pixel_data(dataset, source, codecs.TARGETS[target])
         dataset.file_meta.TransferSyntaxUID = target
         return _write(dataset, target)
-    except NotAcceptableError:
-        raise
-    except Exception as exc:  # noqa: BLE001 - a stored file pydicom cannot rewrite
-        raise NotAcceptableError(
-            f"the stored instance cannot be transcoded to {target}: "
-            f"{exc.__class__.__name__}: {str(exc)[:200]}") from exc
 
 
 def frames(part10: bytes, indexes: list[int], target: str) -> list[bytes]:
     """Frames `indexes` (from 0) of the instance, each encoded in `target` (native:
     little-endian octets); for files whose frames cannot be read in place (big endian,
     deflated, or not located at store time)."""
-    try:
+    with _refused(f"the frames of the stored instance cannot be made in {target}"):
         dataset = pydicom.dcmread(io.BytesIO(part10), force=True)
         source = str(dataset.file_meta.TransferSyntaxUID)
         if not can_transcode(source, target) or "PixelData" not in dataset:
@@ -123,17 +118,19 @@ def frames(part10: bytes, indexes: list[int], target: str) -> list[bytes]:
         layout = PixelFormat.of_dataset(dataset)
         return [codecs.encode_frame(array, decoded, codecs.TARGETS[target])[0]
                 for array, decoded in _decoded_frames(dataset, source, layout, indexes)]
+
+
+@contextlib.contextmanager
+def _refused(what: str) -> Iterator[None]:
+    """A stored file pydicom cannot read or rewrite becomes NotAcceptableError: `what`,
+    and pydicom's reason."""
+    try:
+        yield
     except NotAcceptableError:
         raise
-    except Exception as exc:  # noqa: BLE001 - a stored file pydicom cannot read
+    except Exception as exc:  # noqa: BLE001 - pydicom's or a codec's own error, named
         raise NotAcceptableError(
-            f"the frames of the stored instance cannot be made in {target}: "
-            f"{exc.__class__.__name__}: {str(exc)[:200]}") from exc
-
-
-def to_explicit_vr_little_endian(part10: bytes) -> bytes:
-    """The same object in Explicit VR Little Endian (the default of application/dicom)."""
-    return transcode(part10, EXPLICIT_LE)
+            f"{what}: {exc.__class__.__name__}: {str(exc)[:200]}") from exc
 
 
 def _as_explicit_little_endian(dataset: Dataset, source: str) -> None:
