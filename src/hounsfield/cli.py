@@ -95,7 +95,8 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
 
 
 _UVICORN_APP = "hounsfield.app:app_factory"
-_UVICORN_OPTIONS: dict = dict(factory=True, loop="uvloop", http="httptools",
+_UVICORN_OPTIONS: dict = dict(factory=True, loop="uvloop",
+                              http="hounsfield.zero_copy:ZeroCopyProtocol",
                               access_log=False, timeout_keep_alive=30)
 
 

@@ -15,6 +15,7 @@ import pytest
 from dicomweb_client.api import DICOMwebClient
 from helpers.data_files import pydicom_data_files, pydicom_test_file
 from helpers.dicom_files import ct_instance, part10_bytes, video_instance
+from helpers.multipart_body import split_parts
 from pydicom.fileset import FileSet
 
 from hounsfield.dicom import codecs
@@ -191,3 +192,42 @@ def test_dicomweb_client_retrieves_frames_and_instances_transcoded(
                                         media_types=(("application/dicom", codecs.JPEG_2000),))
     assert instance.file_meta.TransferSyntaxUID == codecs.JPEG_2000
     assert (instance.pixel_array == expected).all()
+
+
+def test_a_series_goes_out_byte_for_byte_with_its_length_known(public_server: Server) -> None:
+    """The real server sends stored files with sendfile: each part is the stored file
+    (a preamble put in front where the sender left it out), in order, and the body is as
+    long as its Content-Length says; HEAD says the same length and sends nothing."""
+    study, series = "2.25.47129", "2.25.47129.1"
+    with_preamble = part10_bytes(ct_instance(study, series, "2.25.47129.1.1", seed=1))
+    big = part10_bytes(ct_instance(study, series, "2.25.47129.1.2", rows=512, columns=512,
+                                   frames=6, seed=2))  # 3 MB: more than a socket takes
+    buffer = io.BytesIO()
+    pydicom.dcmwrite(buffer, ct_instance(study, series, "2.25.47129.1.3", seed=3))
+    without_preamble = buffer.getvalue()
+    assert without_preamble[128:132] != b"DICM"
+    body, content_type = multipart([with_preamble, big, without_preamble])
+    stored = httpx.post(f"{public_server.rs}/studies", content=body,
+                        headers={"content-type": content_type}, timeout=60)
+    assert stored.status_code == 200, stored.text
+    expected = {"2.25.47129.1.1": with_preamble, "2.25.47129.1.2": big,
+                "2.25.47129.1.3": b"\0" * 128 + b"DICM" + without_preamble}
+    url = f"{public_server.rs}/studies/{study}/series/{series}"
+    accept = {"accept": 'multipart/related; type="application/dicom"; transfer-syntax=*'}
+    with httpx.Client(timeout=60) as client:
+        for _ in range(2):  # the second time on a kept-alive connection
+            answer = client.get(url, headers=accept)
+            assert answer.status_code == 200
+            assert int(answer.headers["content-length"]) == len(answer.content)
+            parts = split_parts(answer.content, answer.headers["content-type"])
+            got = {headers["content-location"].rsplit("/", 1)[1]: data
+                   for headers, data in parts}
+            assert got == expected
+            assert all(int(h["content-length"]) == len(d) for h, d in parts)
+        head = client.head(url, headers=accept)
+        assert head.headers["content-length"] == answer.headers["content-length"]
+        assert head.content == b""
+        single = client.get(f"{url}/instances/2.25.47129.1.3",
+                            headers={"accept": "application/dicom; transfer-syntax=*"})
+        assert single.content == expected["2.25.47129.1.3"]
+        assert single.headers["content-length"] == str(len(single.content))
