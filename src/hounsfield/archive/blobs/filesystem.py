@@ -2,6 +2,7 @@
 
 A blob is written to the spool folder, fsync'ed, renamed into place and its folder
 fsync'ed, so a blob either is there whole or not at all, and stays after a crash.
+Folder fsyncs are shared by the stores that need them at the same time (`folder_sync`).
 Spool and blobs share one filesystem so that the rename is atomic.
 
 Before a blob is renamed into place its key is journalled: an empty marker file in
@@ -17,6 +18,7 @@ import uuid
 from pathlib import Path
 from typing import BinaryIO
 
+from hounsfield.archive.blobs.folder_sync import FolderSync
 from hounsfield.errors import NotFoundError, StorageUnavailableError
 
 
@@ -27,11 +29,13 @@ class BlobNotFoundError(NotFoundError):
 class FilesystemBlobStore:
     def __init__(self, root: Path):
         self.root = Path(root)
+        self._folders = FolderSync()
         self.blob_dir = self.root / "blobs"
         self.spool_dir = self.root / "spool"
         self.journal_dir = self.root / "journal"
         for folder in (self.blob_dir, self.spool_dir, self.journal_dir):
             folder.mkdir(parents=True, exist_ok=True)
+        self._durable = {self.blob_dir}  # folders whose entries are known to be durable
 
     def path(self, key: str) -> Path:
         return self.blob_dir / key
@@ -41,9 +45,9 @@ class FilesystemBlobStore:
         try:
             _fsync_file(path)
             self.journal(key)
-            _make_dirs(target.parent, self.blob_dir)
+            self._make_dirs(target.parent)
             os.replace(path, target)
-            _fsync_dir(target.parent)
+            self._folders.sync(target.parent)
         except OSError as exc:
             raise StorageUnavailableError(f"cannot write blob {key}: {exc.strerror}") from exc
 
@@ -53,7 +57,7 @@ class FilesystemBlobStore:
             fd = os.open(self._marker(key), os.O_WRONLY | os.O_CREAT, 0o600)
             os.utime(fd)
             os.close(fd)
-            _fsync_dir(self.journal_dir)
+            self._folders.sync(self.journal_dir)
         except OSError as exc:
             raise StorageUnavailableError(f"cannot journal blob {key}: {exc.strerror}") from exc
 
@@ -73,6 +77,22 @@ class FilesystemBlobStore:
             if old and _is_key(key):
                 keys.append(key)
         return keys
+
+    def _make_dirs(self, folder: Path) -> None:
+        """Create `folder` below the blob folder, its entry in each parent durable.
+
+        A folder found on disk may be another store's, made a moment ago and not yet
+        synced: its parent is synced once all the same before this process counts it as
+        durable (a bounded set of folders)."""
+        if folder in self._durable:
+            return
+        self._make_dirs(folder.parent)
+        folder.mkdir(exist_ok=True)
+        self._folders.sync(folder.parent)
+        if len(self._durable) > _DURABLE_FOLDERS:
+            self._durable.clear()
+            self._durable.add(self.blob_dir)
+        self._durable.add(folder)
 
     def _marker(self, key: str) -> Path:
         return self.journal_dir / key.replace("/", "+")
@@ -106,6 +126,7 @@ class FilesystemBlobStore:
         return sorted(str(p.relative_to(self.blob_dir)) for p in self.blob_dir.rglob("*.dcm"))
 
 
+_DURABLE_FOLDERS = 10_000
 _KEY = re.compile(r"[0-9.]{1,64}/[0-9.]{1,64}/[0-9.]{1,64}\.[0-9a-f]{16}\.dcm")
 
 
@@ -116,27 +137,8 @@ def _is_key(key: str) -> bool:
 def _fsync_file(path: Path) -> None:
     fd = os.open(path, os.O_RDONLY)
     try:
-        os.fsync(fd)
+        os.fdatasync(fd)  # the data and what reading it needs (its size), not its times
     finally:
         os.close(fd)
 
-
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def _make_dirs(folder: Path, root: Path) -> None:
-    """Create `folder` below `root`, fsyncing each parent whose entries changed."""
-    if folder.is_dir():
-        return
-    _make_dirs(folder.parent, root)
-    try:
-        folder.mkdir()
-    except FileExistsError:
-        return
-    _fsync_dir(folder.parent)
 
