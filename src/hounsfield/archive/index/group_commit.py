@@ -2,8 +2,9 @@
 
 Each store needs two durable index writes. Run one by one, every write pays a commit
 (an fsync) and, on SQLite, waits its turn for the database's single writer lock. Here one
-writer thread takes whatever work is queued, runs each piece in a savepoint of one shared
-transaction (so a piece that fails, e.g. on a unique key, fails alone) and commits once.
+writer thread takes whatever work is queued, runs it all in one shared transaction and
+commits once; should a piece fail (e.g. on a unique key), the batch is rolled back and
+each piece runs alone, so that it fails alone.
 A caller blocks until the commit that holds its work is durable, so acknowledging after
 `submit` returns is as safe as committing alone.
 """
@@ -60,33 +61,31 @@ class GroupCommitter:
             self._run(batch)
 
     def _run(self, batch: list[tuple[Work, Future]]) -> None:
-        outcomes: list[tuple[Future, bool, Any]] = []
+        """One transaction for the whole batch. Should a piece fail, the transaction is
+        rolled back and every piece runs again in a transaction of its own, so that it
+        fails alone (pieces are index work only: running one again after a rollback is
+        running it once). Failures are rare (a race on one SOP Instance UID), and a
+        savepoint around every piece would cost two more statements each: two round trips
+        to a server database."""
+        results: list[Any] = []
 
         def run_all(conn: Connection) -> None:
-            outcomes.clear()
-            if len(batch) == 1:  # alone, its failure may as well roll back the transaction
-                work, future = batch[0]
-                outcomes.append((future, True, work(conn)))
-                return
-            for work, future in batch:
-                conn.exec_driver_sql("SAVEPOINT piece")
-                try:
-                    value = work(conn)
-                except Exception as exc:  # noqa: BLE001 - handed to the caller who submitted it
-                    conn.exec_driver_sql("ROLLBACK TO SAVEPOINT piece")
-                    outcomes.append((future, False, exc))
-                else:
-                    outcomes.append((future, True, value))
-                conn.exec_driver_sql("RELEASE SAVEPOINT piece")
+            results.clear()
+            for work, _ in batch:
+                results.append(work(conn))
 
         try:
             self._transaction(run_all)
-        except BaseException as exc:  # the commit failed: nothing in the batch is durable
-            for _, future in batch:  # (a lone piece gets its own error, as it raised it)
+        except Exception as exc:  # noqa: BLE001 - handed to the caller, or retried alone
+            if len(batch) == 1:
+                batch[0][1].set_exception(exc)
+                return
+            for piece in batch:
+                self._run([piece])
+            return
+        except BaseException as exc:  # nothing in the batch is durable; the writer goes on
+            for _, future in batch:
                 future.set_exception(exc)
             return
-        for future, ok, value in outcomes:
-            if ok:
-                future.set_result(value)
-            else:
-                future.set_exception(value)
+        for (_, future), value in zip(batch, results, strict=True):
+            future.set_result(value)

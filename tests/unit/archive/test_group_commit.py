@@ -1,0 +1,91 @@
+"""Group commit on a real SQLite database: one transaction for a batch, and a piece
+that fails fails alone."""
+
+from __future__ import annotations
+
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+from sqlalchemy import Connection, create_engine, text
+
+from hounsfield.archive.index.group_commit import GroupCommitter
+
+
+@pytest.fixture()
+def engine(tmp_path):
+    engine = create_engine(f"sqlite:///{tmp_path / 'g.sqlite'}")
+    with engine.begin() as conn:
+        conn.execute(text("CREATE TABLE t (uid TEXT PRIMARY KEY)"))
+    yield engine
+    engine.dispose()
+
+
+def _committer(engine, transactions: list[int]) -> GroupCommitter:
+    def transaction(work):
+        with engine.begin() as conn:
+            transactions.append(1)
+            return work(conn)
+    return GroupCommitter(transaction)
+
+
+def _insert(uid: str, gate: threading.Event | None = None,
+            started: threading.Event | None = None):
+    def work(conn: Connection) -> str:
+        if started is not None:
+            started.set()
+        if gate is not None:
+            gate.wait(5)
+        conn.execute(text("INSERT INTO t (uid) VALUES (:uid)"), {"uid": uid})
+        return uid
+    return work
+
+
+def _uids(engine) -> list[str]:
+    with engine.connect() as conn:
+        return sorted(r[0] for r in conn.execute(text("SELECT uid FROM t")))
+
+
+def _batch(committer: GroupCommitter, works) -> list:
+    """Submit `works` while the writer is held by a first piece, so that they make one
+    batch; the outcome (value or exception) of each."""
+    gate, started = threading.Event(), threading.Event()
+    with ThreadPoolExecutor(len(works) + 1) as pool:
+        first = pool.submit(committer.submit, _insert("first", gate, started))
+        assert started.wait(5)  # the writer runs the first piece, alone
+        futures = [pool.submit(committer.submit, w) for w in works]
+        while committer._queue.qsize() < len(works):
+            pass
+        gate.set()
+        first.result(5)
+        outcomes = []
+        for f in futures:
+            try:
+                outcomes.append(f.result(5))
+            except Exception as exc:  # noqa: BLE001
+                outcomes.append(exc)
+    return outcomes
+
+
+def test_a_batch_commits_in_one_transaction(engine) -> None:
+    transactions: list[int] = []
+    committer = _committer(engine, transactions)
+    try:
+        outcomes = _batch(committer, [_insert(f"u{i}") for i in range(5)])
+    finally:
+        committer.close()
+    assert outcomes == [f"u{i}" for i in range(5)]
+    assert _uids(engine) == ["first"] + [f"u{i}" for i in range(5)]
+    assert len(transactions) == 2  # the first piece alone, then the five together
+
+
+def test_a_failing_piece_fails_alone_and_the_others_commit(engine) -> None:
+    transactions: list[int] = []
+    committer = _committer(engine, transactions)
+    try:
+        outcomes = _batch(committer, [_insert("a"), _insert("first"), _insert("b")])
+    finally:
+        committer.close()
+    assert outcomes[0] == "a" and outcomes[2] == "b"
+    assert "UNIQUE" in str(outcomes[1])
+    assert _uids(engine) == ["a", "b", "first"]
