@@ -263,21 +263,8 @@ class Suite:
                            for n in range(1, len(slide.tiles) + 1)]
                 accept = "" if target.is_static else work.FRAMES_AS_STORED
                 script.write_text(wrk.script(targets, accept, 206 if target.is_static else 200))
-            sampler.restart_peaks()
-            cpu = sampler.cpu_seconds()
-            result = wrk.run(f"http://{target.server.host}:{target.server.port}", script,
-                             WRK_CONNECTIONS, self.plan.wrk_seconds)
-            m.server_cpu_seconds = sampler.cpu_seconds() - cpu
-            m.peak_rss_mb = sampler.peak_rss / 1e6
-            m.requests = m.units_sent = result.requests
-            m.units_ok = result.requests - result.wrong
-            m.errors = result.wrong + result.socket_errors
-            m.wall_seconds = result.seconds
-            m.latency_p50_ms, m.latency_p95_ms = result.p50_ms, result.p95_ms
-            if m.errors:
-                m.status = "errors"
-                m.error_samples = [f"{result.wrong} answers with another status, "
-                                   f"{result.socket_errors} socket errors"]
+            wrk.measure(m, sampler, target.server.host, target.server.port, script,
+                        WRK_CONNECTIONS, self.plan.wrk_seconds)
         return m
 
     def _jpeg(self, kind: str, name: str) -> Measurement:

@@ -13,6 +13,8 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
+from bench.measurement import Measurement
+from bench.process_tree import TreeSampler
 from bench.wado_servers import ensure_installed
 
 WRK_BINARY = Path("/usr/bin/wrk")
@@ -96,3 +98,23 @@ def run(url: str, script_path: Path, connections: int, seconds: float) -> WrkRes
     return WrkResult(int(values["requests"]), int(values["wrong"]),
                      int(values["socket_errors"]), int(values["duration_us"]) / 1e6,
                      int(values["p50_us"]) / 1000, int(values["p95_us"]) / 1000)
+
+
+def measure(m: Measurement, sampler: TreeSampler, host: str, port: int, script_path: Path,
+            connections: int, seconds: float) -> None:
+    """Run wrk against one server and fill `m` with its figures and the server's CPU and
+    peak RSS as `sampler` saw them."""
+    sampler.restart_peaks()
+    cpu = sampler.cpu_seconds()
+    result = run(f"http://{host}:{port}", script_path, connections, seconds)
+    m.server_cpu_seconds = sampler.cpu_seconds() - cpu
+    m.peak_rss_mb = sampler.peak_rss / 1e6
+    m.requests = m.units_sent = result.requests
+    m.units_ok = result.requests - result.wrong
+    m.errors = result.wrong + result.socket_errors
+    m.wall_seconds = result.seconds
+    m.latency_p50_ms, m.latency_p95_ms = result.p50_ms, result.p95_ms
+    if m.errors:
+        m.status = "errors"
+        m.error_samples = [f"{result.wrong} answers with another status, "
+                           f"{result.socket_errors} socket errors"]

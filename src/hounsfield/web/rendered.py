@@ -26,11 +26,10 @@ from hounsfield.dicom.render import GIF, JPEG, PNG, render
 from hounsfield.errors import HounsfieldError, NotRenderableError
 from hounsfield.web.conditional import Validators, not_modified, validators
 from hounsfield.web.context import rs_base_url, services
-from hounsfield.web.headers import dicomweb_warning_values
 from hounsfield.web.negotiation import negotiate
 from hounsfield.web.rendered_objects import is_image, respond_object
 from hounsfield.web.rendered_params import RENDERED, RenderedParameters, rendered_parameters
-from hounsfield.web.wado import accept_of, find, head, target_of
+from hounsfield.web.wado import accept_of, find, head, target_of, warn, warn_unsupported
 from hounsfield.web.wado_paths import check_frame_numbers, frame_numbers
 from hounsfield.web.wado_response import multipart_type
 
@@ -157,19 +156,6 @@ async def _parts(archive: Archive, parts: list[Part], params: RenderedParameters
 def _part(boundary: str, media_type: str, location: str, data: bytes) -> bytes:
     return (f"--{boundary}\r\nContent-Type: {media_type}\r\nContent-Location: {location}\r\n"
             f"Content-Length: {len(data)}\r\n\r\n").encode() + data + b"\r\n"
-
-
-def warn_unsupported(request: Request, response: Response,
-                     supported: frozenset[str]) -> Response:
-    """A Warning for each query parameter this resource does not support."""
-    for name in dict.fromkeys(k for k in request.query_params if k not in supported):
-        warn(request, response, f"The query parameter {name} is not supported and was ignored")
-    return response
-
-
-def warn(request: Request, response: Response, text: str) -> None:
-    for value in dicomweb_warning_values(rs_base_url(request), [text]):
-        response.headers.append("warning", value)
 
 
 def _path(found: StoredInstance) -> str:

@@ -17,10 +17,10 @@ from hounsfield.archive.render_source import frame_count
 from hounsfield.archive.retrieve import StoredInstance
 from hounsfield.errors import BadRequestError, NotRenderableError
 from hounsfield.web.context import services
-from hounsfield.web.rendered import rendered_image, warn_unsupported
+from hounsfield.web.rendered import rendered_image
 from hounsfield.web.rendered_objects import is_image
 from hounsfield.web.rendered_params import THUMBNAIL, rendered_parameters
-from hounsfield.web.wado import find, target_of
+from hounsfield.web.wado import find, target_of, warn_unsupported
 from hounsfield.web.wado_paths import check_frame_numbers, frame_numbers
 
 

@@ -86,14 +86,19 @@ async def retrieve_instance_metadata(request: Request) -> Response:
 
 def warn_ignored(request: Request, response: Response) -> Response:
     """A Warning for each query parameter not supported here (PS3.18 §8.3.4 form)."""
-    ignored = dict.fromkeys(k for k in request.query_params if k not in _SUPPORTED[
-        request.url.path.endswith("/metadata")])
-    for name in ignored:
-        _warn(request, response, f"The query parameter {name} is not supported and was ignored")
+    return warn_unsupported(request, response,
+                            _SUPPORTED[request.url.path.endswith("/metadata")])
+
+
+def warn_unsupported(request: Request, response: Response,
+                     supported: frozenset[str]) -> Response:
+    """A Warning for each query parameter of the request not in `supported`."""
+    for name in dict.fromkeys(k for k in request.query_params if k not in supported):
+        warn(request, response, f"The query parameter {name} is not supported and was ignored")
     return response
 
 
-def _warn(request: Request, response: Response, text: str) -> None:
+def warn(request: Request, response: Response, text: str) -> None:
     for value in dicomweb_warning_values(rs_base_url(request), [text]):
         response.headers.append("warning", value)
 
@@ -168,7 +173,7 @@ async def _retrieve_instances(request: Request) -> Response:
     else:
         response = await instance_single(archive, outgoing[0], current.headers, head_only)
     if with_dicomdir:
-        _warn(request, response, "The query parameter dicomdir applies to application/zip "
+        warn(request, response, "The query parameter dicomdir applies to application/zip "
               "only and was ignored")
     return response
 

@@ -93,12 +93,11 @@ async def instance_single(archive: Archive, outgoing: OutgoingInstance,
         return Response(body, headers={**headers, "content-length": str(len(data))},
                         media_type=outgoing.content_type)
     if (span := _whole_file_span(archive, outgoing)) is not None:
-        preamble = PREAMBLE if outgoing.stored.preamble_missing else b""
         if head_only:
             span.file.close()
-        body = _empty() if head_only else _items(preamble, span)
+        body = _empty() if head_only else _items(_added_preamble(outgoing), span)
         return SpanResponse(body, media_type=outgoing.content_type, headers={
-            **headers, "content-length": str(span.count + len(preamble))})
+            **headers, "content-length": str(outgoing.stored.served_size)})
     fp, first = await _start(archive, outgoing)
     length = outgoing.stored.size_bytes + len(missing_preamble(first))
     if fp is None:  # read whole
@@ -137,8 +136,8 @@ async def _instance_parts(archive: Archive, outgoing: list[OutgoingInstance],
             tail = b"\r\n"
             continue
         if (span := _whole_file_span(archive, item)) is not None:
-            preamble = PREAMBLE if item.stored.preamble_missing else b""
-            yield tail + _part_head(boundary, item, span.count + len(preamble)) + preamble
+            yield (tail + _part_head(boundary, item, item.stored.served_size or 0)
+                   + _added_preamble(item))
             yield span
             tail = b"\r\n"
             continue
@@ -149,6 +148,11 @@ async def _instance_parts(archive: Archive, outgoing: list[OutgoingInstance],
             yield chunk
         tail = b"\r\n"
     yield tail + f"--{boundary}--\r\n".encode()
+
+
+def _added_preamble(item: OutgoingInstance) -> bytes:
+    """What goes before a stored file whose preamble the index records as missing."""
+    return PREAMBLE if item.stored.preamble_missing else b""
 
 
 def _whole_file_span(archive: Archive, item: OutgoingInstance) -> FileSpan | None:
