@@ -203,3 +203,85 @@ def test_concurrent_stores_of_one_uid_keep_one_object(archive: Archive) -> None:
     with archive.blobs.open(key) as f:
         assert f.read() == datas[stored[0]]
     assert archive.blobs.keys() == [key] and unsettled(archive) == []
+
+
+def _held_writer(archive: Archive):
+    """Hold the index writer on a piece of work until the returned event is set, so that
+    stores submitted meanwhile are committed together, in one batch."""
+    import threading
+
+    gate, started = threading.Event(), threading.Event()
+
+    def hold(conn) -> None:
+        started.set()
+        gate.wait(10)
+
+    holder = threading.Thread(target=archive._write, args=(hold,))
+    holder.start()
+    assert started.wait(10)
+    return gate, holder
+
+
+def _store_in_one_batch(archive: Archive, datas: list[bytes]) -> list:
+    """Store `datas` from threads of their own while the writer is held: their index
+    rows are written by one call of the set-based insert."""
+    import threading
+
+    gate, holder = _held_writer(archive)
+    outcomes: list = [None] * len(datas)
+    paths = [spool(d, archive.blobs.spool_dir, f"b{i}.dcm") for i, d in enumerate(datas)]
+
+    def run(i: int) -> None:
+        outcomes[i] = archive.store_file(paths[i])
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(datas))]
+    for t in threads:
+        t.start()
+    deadline = time.monotonic() + 10
+    while archive._committer._queue.qsize() < len(datas) and time.monotonic() < deadline:
+        time.sleep(0.005)
+    assert archive._committer._queue.qsize() == len(datas)
+    gate.set()
+    for t in threads + [holder]:
+        t.join()
+    return outcomes
+
+
+def test_a_batch_of_many_studies_and_series_keeps_every_counter(archive: Archive) -> None:
+    plan = [("1.2.3.61", "1.2.3.61.1", "CT"), ("1.2.3.62", "1.2.3.62.1", "MR"),
+            ("1.2.3.61", "1.2.3.61.2", "PR"), ("1.2.3.61", "1.2.3.61.1", "CT"),
+            ("1.2.3.62", "1.2.3.62.1", "MR"), ("1.2.3.61", "1.2.3.61.1", "CT")]
+    datas = [part10_bytes(ct_instance(st, se, seed=i, modality=m))
+             for i, (st, se, m) in enumerate(plan)]
+    outcomes = _store_in_one_batch(archive, datas)
+    assert [o.disposition for o in outcomes] == [Disposition.STORED] * len(datas)
+    studies = {r[0]: tuple(r[1:]) for r in rows(
+        archive, study, study.c.study_instance_uid, study.c.number_of_series,
+        study.c.number_of_instances, study.c.size_bytes, study.c.modalities_in_study)}
+    size = {st: sum(len(d) for d, (s, _, _) in zip(datas, plan) if s == st)
+            for st in ("1.2.3.61", "1.2.3.62")}
+    assert studies == {"1.2.3.61": (2, 4, size["1.2.3.61"], "CT\\PR"),
+                       "1.2.3.62": (1, 2, size["1.2.3.62"], "MR")}
+    counts = dict(rows(archive, series, series.c.series_instance_uid,
+                       series.c.number_of_instances))
+    assert counts == {"1.2.3.61.1": 3, "1.2.3.61.2": 1, "1.2.3.62.1": 2}
+    stored = {r[0] for r in rows(archive, instance, instance.c.sop_instance_uid)}
+    assert stored == {o.sop_instance_uid for o in outcomes}
+    assert unsettled(archive) == []
+
+
+def test_an_instance_whose_series_is_in_another_study_is_refused(archive: Archive) -> None:
+    assert store(archive, part10_bytes(ct_instance("1.2.3.71", "1.2.3.71.1", seed=1))
+                 ).disposition is Disposition.STORED
+    stray = part10_bytes(ct_instance("1.2.3.72", "1.2.3.71.1", seed=2))
+    good = part10_bytes(ct_instance("1.2.3.73", "1.2.3.73.1", seed=3))
+    refused, stored = _store_in_one_batch(archive, [stray, good])
+    assert refused.disposition is Disposition.FAILED
+    assert refused.failure_reason == status.PROCESSING_FAILURE
+    assert "1.2.3.71.1" in refused.message and "another study" in refused.message
+    assert stored.disposition is Disposition.STORED
+    assert sorted(r[0] for r in rows(archive, study, study.c.study_instance_uid)) == [
+        "1.2.3.71", "1.2.3.73"]
+    assert rows(archive, series, series.c.number_of_instances,
+                series.c.series_instance_uid)[0][0] == 1
+    assert len(archive.blobs.keys()) == 2 and unsettled(archive) == []

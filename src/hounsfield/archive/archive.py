@@ -19,7 +19,7 @@ import os
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import BinaryIO, TypeVar
+from typing import Any, BinaryIO, TypeVar
 
 from sqlalchemy import Connection, Engine, text
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
@@ -108,10 +108,17 @@ class Archive:
             self._forget(key)
             raise
         try:
-            self._write(lambda c: self._index(c, record, key, old_key))
+            if old_key is None:
+                self._write_item(self._index_new, (record, key))
+            else:
+                self._write(lambda c: self._replace(c, record, key, old_key))
         except (IntegrityError, _RaceLostError):
             self._forget(key)
             return self._after_race(record)
+        except writer.SeriesInOtherStudyError as exc:
+            self._forget(key)
+            return _failed(status.PROCESSING_FAILURE, str(exc), uids.sop_class,
+                           uids.sop_instance)
         except BaseException:
             self._forget(key)
             raise
@@ -121,19 +128,25 @@ class Archive:
         self.blobs.settle(key)
         return _outcome(record, Disposition.REPLACED if old_key else Disposition.STORED)
 
-    def _index(self, conn: Connection, record: InstanceRecord, key: str,
-               old_key: str | None) -> None:
-        """Insert the rows of `record`, replacing the version stored under `old_key`.
+    def _index_new(self, conn: Connection,
+                   entries: list[tuple[InstanceRecord, str]]) -> list[None]:
+        """Insert the rows of instances not stored before, set-based. Two stores of one
+        SOP Instance UID at once: the unique key fails the later one (IntegrityError)."""
+        writer.insert_instances(conn, entries)
+        if self._extra:
+            for record, _ in entries:
+                extra_index.index_instance(conn, record, self._extra)
+        return [None] * len(entries)
 
-        Under "reject" the unique SOP Instance UID makes a concurrent winner fail this
-        insert (IntegrityError); under "replace" the stored version must still be the
-        one looked up (and journalled) before, or a concurrent store won."""
-        if self.settings.duplicate_policy == "replace":
-            existing = writer.find_instance(conn, record.uids.sop_instance)
-            if (existing["blob_key"] if existing else None) != old_key:
-                raise _RaceLostError
-            if existing is not None:
-                writer.delete_instance(conn, existing["pk"])
+    def _replace(self, conn: Connection, record: InstanceRecord, key: str,
+                 old_key: str) -> None:
+        """Insert the rows of `record` in place of the version stored under `old_key`
+        (policy "replace"), which must still be the one stored: the one looked up and
+        journalled before, or a concurrent store won."""
+        existing = writer.find_instance(conn, record.uids.sop_instance)
+        if existing is None or existing["blob_key"] != old_key:
+            raise _RaceLostError
+        writer.delete_instance(conn, existing["pk"])
         writer.insert_instance(conn, record, key)
         if self._extra:
             extra_index.index_instance(conn, record, self._extra)
@@ -228,6 +241,13 @@ class Archive:
         """Run `work` in a write transaction (shared with concurrent writers)."""
         with _index_errors():
             return self._committer.submit(work)
+
+    def _write_item(self, run_many: Callable[[Connection, list[Any]], list[T]],
+                    item: Any) -> T:
+        """Run `run_many` on `item` and the like items of concurrent writers, in one call
+        of a shared write transaction."""
+        with _index_errors():
+            return self._committer.submit_item(run_many, item)
 
     def _transaction(self, work: Callable[[Connection], T]) -> T:
         with self._process_lock(), self.engine.connect().execution_options(**WRITE) as conn, \

@@ -46,14 +46,30 @@ def _uids(engine) -> list[str]:
         return sorted(r[0] for r in conn.execute(text("SELECT uid FROM t")))
 
 
+def _insert_many(calls: list[list[str]]):
+    """A `run_many` inserting its items (uids) with one executemany; records each call."""
+    def run_many(conn: Connection, uids: list[str]) -> list[str]:
+        calls.append(list(uids))
+        conn.execute(text("INSERT INTO t (uid) VALUES (:uid)"), [{"uid": u} for u in uids])
+        return [u.upper() for u in uids]
+    return run_many
+
+
 def _batch(committer: GroupCommitter, works) -> list:
     """Submit `works` while the writer is held by a first piece, so that they make one
-    batch; the outcome (value or exception) of each."""
+    batch; the outcome (value or exception) of each. A work given as a (run_many, item)
+    pair goes in by `submit_item`."""
     gate, started = threading.Event(), threading.Event()
     with ThreadPoolExecutor(len(works) + 1) as pool:
         first = pool.submit(committer.submit, _insert("first", gate, started))
         assert started.wait(5)  # the writer runs the first piece, alone
-        futures = [pool.submit(committer.submit, w) for w in works]
+        futures = []
+        for w in works:  # one by one, so that the queue keeps their order
+            size = committer._queue.qsize()
+            futures.append(pool.submit(committer.submit_item, *w) if isinstance(w, tuple)
+                           else pool.submit(committer.submit, w))
+            while committer._queue.qsize() == size:
+                pass
         while committer._queue.qsize() < len(works):
             pass
         gate.set()
@@ -89,3 +105,46 @@ def test_a_failing_piece_fails_alone_and_the_others_commit(engine) -> None:
     assert outcomes[0] == "a" and outcomes[2] == "b"
     assert "UNIQUE" in str(outcomes[1])
     assert _uids(engine) == ["a", "b", "first"]
+
+
+def test_items_of_one_kind_run_in_one_call(engine) -> None:
+    transactions: list[int] = []
+    calls: list[list[str]] = []
+    many = _insert_many(calls)
+    committer = _committer(engine, transactions)
+    try:
+        outcomes = _batch(committer, [(many, "a"), (many, "b"), _insert("c"), (many, "d"),
+                                      (many, "e"), (many, "f")])
+    finally:
+        committer.close()
+    assert outcomes == ["A", "B", "c", "D", "E", "F"]
+    assert calls == [["a", "b"], ["d", "e", "f"]]  # a plain piece between splits the run
+    assert len(transactions) == 2
+    assert _uids(engine) == ["a", "b", "c", "d", "e", "f", "first"]
+
+
+def test_an_item_that_fails_its_call_fails_alone(engine) -> None:
+    transactions: list[int] = []
+    calls: list[list[str]] = []
+    many = _insert_many(calls)
+    committer = _committer(engine, transactions)
+    try:
+        outcomes = _batch(committer, [(many, "a"), (many, "first"), (many, "b")])
+    finally:
+        committer.close()
+    assert outcomes[0] == "A" and outcomes[2] == "B"
+    assert "UNIQUE" in str(outcomes[1])
+    assert calls == [["a", "first", "b"], ["a"], ["first"], ["b"]]
+    assert _uids(engine) == ["a", "b", "first"]
+
+
+def test_a_run_many_returning_too_few_results_fails_its_items(engine) -> None:
+    committer = _committer(engine, [])
+
+    def wrong(conn: Connection, items: list[str]) -> list[str]:
+        return []
+    try:
+        outcomes = _batch(committer, [(wrong, "a")])
+    finally:
+        committer.close()
+    assert isinstance(outcomes[0], RuntimeError) and "0 results for 1" in str(outcomes[0])

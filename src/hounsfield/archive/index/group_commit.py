@@ -7,6 +7,10 @@ commits once; should a piece fail (e.g. on a unique key), the batch is rolled ba
 each piece runs alone, so that it fails alone.
 A caller blocks until the commit that holds its work is durable, so acknowledging after
 `submit` returns is as safe as committing alone.
+
+Work of one kind can also run set-based: `submit_item(run_many, item)` queues an item,
+and the items of neighbouring submissions with the same `run_many` are handed to it in
+one call (one multi-row insert for many stored instances, say).
 """
 
 from __future__ import annotations
@@ -20,8 +24,20 @@ from typing import Any, TypeVar
 from sqlalchemy import Connection
 
 T = TypeVar("T")
+I = TypeVar("I")
 Work = Callable[[Connection], Any]
+RunMany = Callable[[Connection, list[Any]], list[Any]]
 _STOP = object()
+
+
+class _Item:
+    """An item for `run_many`, which runs every such item of a batch in one call."""
+
+    __slots__ = ("item", "run_many")
+
+    def __init__(self, run_many: RunMany, item: Any):
+        self.run_many = run_many
+        self.item = item
 
 
 class GroupCommitter:
@@ -37,6 +53,14 @@ class GroupCommitter:
         """Run `work` in the next shared transaction; return once it is committed."""
         future: Future = Future()
         self._queue.put((work, future))
+        return future.result()
+
+    def submit_item(self, run_many: Callable[[Connection, list[I]], list[T]], item: I) -> T:
+        """Run `run_many(conn, items)` in the next shared transaction, `item` among the
+        `items` submitted with it; return this item's result once it is committed.
+        `run_many` returns one result per item, in order."""
+        future: Future = Future()
+        self._queue.put((_Item(run_many, item), future))
         return future.result()
 
     def close(self) -> None:
@@ -71,8 +95,8 @@ class GroupCommitter:
 
         def run_all(conn: Connection) -> None:
             results.clear()
-            for work, _ in batch:
-                results.append(work(conn))
+            for run in _runs([work for work, _ in batch]):
+                results.extend(run(conn))
 
         try:
             self._transaction(run_all)
@@ -89,3 +113,31 @@ class GroupCommitter:
             return
         for (_, future), value in zip(batch, results, strict=True):
             future.set_result(value)
+
+
+def _runs(works: list[Any]) -> list[Callable[[Connection], list[Any]]]:
+    """The batch as calls, each returning its pieces' results: a run of neighbouring
+    items with the same `run_many` is one call."""
+    runs: list[Callable[[Connection], list[Any]]] = []
+    start = 0
+    while start < len(works):
+        work = works[start]
+        if not isinstance(work, _Item):
+            runs.append(lambda conn, work=work: [work(conn)])
+            start += 1
+            continue
+        end = start + 1
+        while end < len(works) and isinstance(works[end], _Item) \
+                and works[end].run_many == work.run_many:
+            end += 1
+        items = [w.item for w in works[start:end]]
+        runs.append(lambda conn, run_many=work.run_many, items=items:
+                    _checked(run_many(conn, items), len(items)))
+        start = end
+    return runs
+
+
+def _checked(results: list[Any], count: int) -> list[Any]:
+    if len(results) != count:
+        raise RuntimeError(f"run_many returned {len(results)} results for {count} items")
+    return results

@@ -30,10 +30,31 @@ def run_all(conn: Connection, sql: str, **params: Any) -> list[tuple[Any, ...]]:
     return _execute(conn, sql, params, first_only=False)
 
 
+def run_many(conn: Connection, sql: str, rows: list[dict[str, Any]]) -> None:
+    """Execute `sql` once per parameter set in `rows` (the driver's executemany: one
+    prepared statement for SQLite, one pipelined round trip for psycopg)."""
+    if not rows:
+        return
+    sql = _driver_sql(conn, sql)
+    dbapi = conn.dialect.loaded_dbapi
+    cursor = conn.connection.cursor()
+    try:
+        cursor.executemany(sql, rows)
+    except dbapi.Error as exc:
+        raise DBAPIError.instance(sql, rows, exc, dbapi.Error) from exc
+    finally:
+        cursor.close()
+
+
+def _driver_sql(conn: Connection, sql: str) -> str:
+    if conn.dialect.paramstyle == "pyformat":
+        return _PYFORMAT.get(sql) or _PYFORMAT.setdefault(sql, _to_pyformat(sql))
+    return sql
+
+
 def _execute(conn: Connection, sql: str, params: dict[str, Any],
              first_only: bool) -> list[tuple[Any, ...]]:
-    if conn.dialect.paramstyle == "pyformat":
-        sql = _PYFORMAT.get(sql) or _PYFORMAT.setdefault(sql, _to_pyformat(sql))
+    sql = _driver_sql(conn, sql)
     dbapi = conn.dialect.loaded_dbapi
     cursor = conn.connection.cursor()
     try:

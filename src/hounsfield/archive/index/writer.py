@@ -9,15 +9,17 @@ into one study never lose an update.
 from __future__ import annotations
 
 import time
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
 
 from sqlalchemy import Connection, delete, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
-from hounsfield.archive.index.plain_sql import run_one
+from hounsfield.archive.index.plain_sql import run_many, run_one
 from hounsfield.archive.index.schema import instance, patient, series, study
 from hounsfield.archive.record import InstanceRecord
 
+E = TypeVar("E")
 _FIND_INSTANCE = ("SELECT pk, digest, blob_key, series_fk, size_bytes FROM instance "
                   "WHERE sop_instance_uid = :uid")
 _FOUND_COLUMNS = ("pk", "digest", "blob_key", "series_fk", "size_bytes")
@@ -41,10 +43,10 @@ _INSERT_INSTANCE = (f"INSERT INTO instance ({', '.join(_INSTANCE_COLUMNS)}) VALU
                     f"({', '.join(':' + c for c in _INSTANCE_COLUMNS)})")
 _LOCK_STUDY = ("SELECT pk, modalities_in_study, sop_classes_in_study FROM study "
                "WHERE study_instance_uid = :uid")
-_SERIES_PK = "SELECT pk FROM series WHERE series_instance_uid = :uid"
-_COUNT_SERIES = ("UPDATE series SET number_of_instances = number_of_instances + 1, "
+_SERIES_PK = "SELECT pk, study_fk FROM series WHERE series_instance_uid = :uid"
+_COUNT_SERIES = ("UPDATE series SET number_of_instances = number_of_instances + :count, "
                  "updated_at = :now WHERE pk = :pk")
-_COUNT_STUDY = ("UPDATE study SET number_of_instances = number_of_instances + 1, "
+_COUNT_STUDY = ("UPDATE study SET number_of_instances = number_of_instances + :count, "
                 "number_of_series = number_of_series + :new_series, "
                 "size_bytes = size_bytes + :size, modalities_in_study = :modalities, "
                 "sop_classes_in_study = :classes, updated_at = :now WHERE pk = :pk")
@@ -52,18 +54,62 @@ _COUNT_STUDY = ("UPDATE study SET number_of_instances = number_of_instances + 1,
 
 def insert_instance(conn: Connection, record: InstanceRecord, blob_key: str) -> None:
     """Add the instance and its patient, study and series rows; update the counters."""
+    insert_instances(conn, [(record, blob_key)])
+
+
+def insert_instances(conn: Connection, entries: Sequence[tuple[InstanceRecord, str]]) -> None:
+    """Add many instances (with their blob keys) set-based: per study one lock and one
+    counter update, per series one look-up and one counter update, and one multi-row
+    insert of the instance rows. Raises SeriesInOtherStudyError for an instance whose
+    series is stored in another study."""
     now = time.time()
-    study_row = _locked_study(conn, record, now)
+    studies = _grouped(entries, lambda entry: entry[0].uids.study)
+    studies.sort(key=lambda in_study: in_study[0][0].uids.study)  # one lock order for all
+    for in_study in studies:
+        study_pk, modalities, classes = _locked_study(conn, in_study[0][0], now)
+        new_series = 0
+        rows = []
+        for in_series in _grouped(in_study, lambda entry: entry[0].uids.series):
+            series_pk = _series_pk(conn, in_series[0][0], study_pk)
+            if series_pk is None:
+                series_pk = _new_series(conn, in_series[0][0], study_pk, now)
+                new_series += 1
+            rows += [_instance_values(record, key, series_pk, now) for record, key in in_series]
+            run_one(conn, _COUNT_SERIES, count=len(in_series), now=now, pk=series_pk)
+        run_many(conn, _INSERT_INSTANCE, rows)
+        records = [record for record, _ in in_study]
+        run_one(conn, _COUNT_STUDY, count=len(records), new_series=new_series,
+                size=sum(record.size_bytes for record in records),
+                modalities=_with(modalities, *(r.series.get("modality") for r in records)),
+                classes=_with(classes, *(r.uids.sop_class for r in records)),
+                now=now, pk=study_pk)
+
+
+class SeriesInOtherStudyError(Exception):
+    """The instance's Series Instance UID is stored in another study."""
+
+    def __init__(self, record: InstanceRecord, study_pk: int):
+        super().__init__(f"series {record.uids.series} is stored in another study than "
+                         f"{record.uids.study}")
+        self.record = record
+        self.study_pk = study_pk
+
+
+def _series_pk(conn: Connection, record: InstanceRecord, study_pk: int) -> int | None:
     found = run_one(conn, _SERIES_PK, uid=record.uids.series)
-    series_pk = found[0] if found else None
-    new_series = series_pk is None
-    if new_series:
-        series_pk = _new_series(conn, record, study_row[0], now)
-    run_one(conn, _INSERT_INSTANCE, **_instance_values(record, blob_key, series_pk, now))
-    run_one(conn, _COUNT_SERIES, now=now, pk=series_pk)
-    run_one(conn, _COUNT_STUDY, new_series=int(new_series), size=record.size_bytes,
-         modalities=_with(study_row[1], record.series.get("modality")),
-         classes=_with(study_row[2], record.uids.sop_class), now=now, pk=study_row[0])
+    if found is None:
+        return None
+    if found[1] != study_pk:
+        raise SeriesInOtherStudyError(record, study_pk)
+    return found[0]
+
+
+def _grouped(entries: Sequence[E], key: Callable[[E], str]) -> list[list[E]]:
+    """`entries` in groups of equal key, in the order each key first appears."""
+    groups: dict[str, list[E]] = {}
+    for entry in entries:
+        groups.setdefault(key(entry), []).append(entry)
+    return list(groups.values())
 
 
 def _instance_values(record: InstanceRecord, blob_key: str, series_pk: int,
@@ -147,11 +193,10 @@ def _patient_pk(conn: Connection, record: InstanceRecord, now: float) -> int:
         patient.c.issuer_of_patient_id == values["issuer_of_patient_id"])).scalar_one()
 
 
-def _with(listed: str, value: str | None) -> str:
-    """A backslash-separated list with `value` added once, kept sorted."""
+def _with(listed: str, *values: str | None) -> str:
+    """A backslash-separated list with `values` added once each, kept sorted."""
     items = set(filter(None, listed.split("\\")))
-    if value:
-        items.add(value)
+    items.update(filter(None, values))
     return "\\".join(sorted(items))
 
 
