@@ -258,7 +258,7 @@ def test_a_batch_of_many_studies_and_series_keeps_every_counter(archive: Archive
     studies = {r[0]: tuple(r[1:]) for r in rows(
         archive, study, study.c.study_instance_uid, study.c.number_of_series,
         study.c.number_of_instances, study.c.size_bytes, study.c.modalities_in_study)}
-    size = {st: sum(len(d) for d, (s, _, _) in zip(datas, plan) if s == st)
+    size = {st: sum(len(d) for d, (s, _, _) in zip(datas, plan, strict=True) if s == st)
             for st in ("1.2.3.61", "1.2.3.62")}
     assert studies == {"1.2.3.61": (2, 4, size["1.2.3.61"], "CT\\PR"),
                        "1.2.3.62": (1, 2, size["1.2.3.62"], "MR")}

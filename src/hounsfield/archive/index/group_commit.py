@@ -24,7 +24,7 @@ from typing import Any, TypeVar
 from sqlalchemy import Connection
 
 T = TypeVar("T")
-I = TypeVar("I")
+Item = TypeVar("Item")
 Work = Callable[[Connection], Any]
 RunMany = Callable[[Connection, list[Any]], list[Any]]
 _STOP = object()
@@ -55,7 +55,7 @@ class GroupCommitter:
         self._queue.put((work, future))
         return future.result()
 
-    def submit_item(self, run_many: Callable[[Connection, list[I]], list[T]], item: I) -> T:
+    def submit_item(self, run_many: Callable[[Connection, list[Item]], list[T]], item: Item) -> T:
         """Run `run_many(conn, items)` in the next shared transaction, `item` among the
         `items` submitted with it; return this item's result once it is committed.
         `run_many` returns one result per item, in order."""
