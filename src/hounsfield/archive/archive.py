@@ -30,7 +30,7 @@ from hounsfield.archive.blobs.filesystem import FilesystemBlobStore
 from hounsfield.archive.count_cache import CountCache
 from hounsfield.archive.frame_tables import FrameTableCache
 from hounsfield.archive.index import migrate, writer
-from hounsfield.archive.index.engine import WRITE, create_index_engine
+from hounsfield.archive.index.engine import WRITE, create_index_engine, read_options
 from hounsfield.archive.index.group_commit import GroupCommitter
 from hounsfield.archive.instance_file import describe_file
 from hounsfield.archive.record import Disposition, InstanceRecord, StoreOutcome
@@ -53,6 +53,7 @@ class Archive:
         self.blobs = blobs
         self._committer = GroupCommitter(self._transaction)
         self._process_lock = _sqlite_writer_lock(engine)
+        self._read_options = read_options(engine)
         self._extra = extra_paths(settings.extra_query_attributes)
         self._counts = CountCache()
         self._frame_tables = FrameTableCache()
@@ -90,7 +91,7 @@ class Archive:
 
     def _store_record(self, record: InstanceRecord, path: Path) -> StoreOutcome:
         uids = record.uids
-        existing = self._read(lambda c: writer.find_instance(c, uids.sop_instance))
+        existing = self._look_up(lambda c: writer.find_instance(c, uids.sop_instance))
         if existing is not None:
             if existing["digest"] == record.digest:
                 return _outcome(record, Disposition.ALREADY_STORED)
@@ -153,7 +154,8 @@ class Archive:
 
     def _after_race(self, record: InstanceRecord) -> StoreOutcome:
         """Another store of the same SOP Instance UID committed first."""
-        existing = self._read(lambda c: writer.find_instance(c, record.uids.sop_instance))
+        existing = self._look_up(
+            lambda c: writer.find_instance(c, record.uids.sop_instance))
         if existing is not None and existing["digest"] == record.digest:
             return _outcome(record, Disposition.ALREADY_STORED)
         return _failed(status.DUPLICATE_SOP_INSTANCE,
@@ -164,7 +166,7 @@ class Archive:
     def _forget(self, key: str) -> None:
         """Delete a blob the index does not reference, then settle its journal entry."""
         try:
-            if not self._read(lambda c: writer.is_referenced(c, key)):
+            if not self._look_up(lambda c: writer.is_referenced(c, key)):
                 self.blobs.delete(key)
             self.blobs.settle(key)
         except (StorageUnavailableError, OSError):
@@ -235,6 +237,12 @@ class Archive:
 
     def _read(self, work: Callable[[Connection], T]) -> T:
         with _index_errors(), self.engine.connect() as conn:
+            return work(conn)
+
+    def _look_up(self, work: Callable[[Connection], T]) -> T:
+        """Run `work`, one statement, outside a transaction (`read_options`)."""
+        with _index_errors(), self.engine.connect().execution_options(
+                **self._read_options) as conn:
             return work(conn)
 
     def _write(self, work: Callable[[Connection], T]) -> T:

@@ -10,7 +10,9 @@ kind of error.
 
 from __future__ import annotations
 
+import contextlib
 import re
+from collections.abc import Iterator
 from typing import Any
 
 from sqlalchemy import Connection
@@ -28,6 +30,36 @@ def run_one(conn: Connection, sql: str, **params: Any) -> tuple[Any, ...] | None
 def run_all(conn: Connection, sql: str, **params: Any) -> list[tuple[Any, ...]]:
     """Execute `sql`; all its rows."""
     return _execute(conn, sql, params, first_only=False)
+
+
+def run(conn: Connection, sql: str, **params: Any) -> None:
+    """Execute `sql`, whose answer is not needed (so it can be pipelined)."""
+    sql = _driver_sql(conn, sql)
+    dbapi = conn.dialect.loaded_dbapi
+    cursor = conn.connection.cursor()
+    try:
+        cursor.execute(sql, params)
+    except dbapi.Error as exc:
+        raise DBAPIError.instance(sql, params, exc, dbapi.Error) from exc
+    finally:
+        cursor.close()
+
+
+@contextlib.contextmanager
+def pipeline(conn: Connection) -> Iterator[None]:
+    """Statements `run` inside go to a server database together, in one round trip
+    (psycopg's pipeline mode), and their errors come at the end of the block; other
+    drivers run them one by one."""
+    driver = conn.connection.driver_connection
+    if not hasattr(driver, "pipeline"):
+        yield
+        return
+    dbapi = conn.dialect.loaded_dbapi
+    try:
+        with driver.pipeline():
+            yield
+    except dbapi.Error as exc:
+        raise DBAPIError.instance("(pipeline)", None, exc, dbapi.Error) from exc
 
 
 def run_many(conn: Connection, sql: str, rows: list[dict[str, Any]]) -> None:

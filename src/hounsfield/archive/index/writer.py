@@ -15,7 +15,7 @@ from typing import Any, TypeVar
 from sqlalchemy import Connection, delete, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
-from hounsfield.archive.index.plain_sql import run_many, run_one
+from hounsfield.archive.index.plain_sql import pipeline, run, run_many, run_one
 from hounsfield.archive.index.schema import instance, patient, series, study
 from hounsfield.archive.record import InstanceRecord
 
@@ -41,8 +41,9 @@ def is_referenced(conn: Connection, key: str) -> bool:
 _INSTANCE_COLUMNS = [c.name for c in instance.columns if c.name != "pk"]
 _INSERT_INSTANCE = (f"INSERT INTO instance ({', '.join(_INSTANCE_COLUMNS)}) VALUES "
                     f"({', '.join(':' + c for c in _INSTANCE_COLUMNS)})")
-_LOCK_STUDY = ("SELECT pk, modalities_in_study, sop_classes_in_study FROM study "
-               "WHERE study_instance_uid = :uid")
+_LOCK_STUDY = ("SELECT st.pk, st.modalities_in_study, st.sop_classes_in_study, se.pk, "
+               "se.study_fk FROM study st LEFT JOIN series se "
+               "ON se.series_instance_uid = :series WHERE st.study_instance_uid = :study")
 _SERIES_PK = "SELECT pk, study_fk FROM series WHERE series_instance_uid = :uid"
 _COUNT_SERIES = ("UPDATE series SET number_of_instances = number_of_instances + :count, "
                  "updated_at = :now WHERE pk = :pk")
@@ -66,19 +67,26 @@ def insert_instances(conn: Connection, entries: Sequence[tuple[InstanceRecord, s
     studies = _grouped(entries, lambda entry: entry[0].uids.study)
     studies.sort(key=lambda in_study: in_study[0][0].uids.study)  # one lock order for all
     for in_study in studies:
-        study_pk, modalities, classes = _locked_study(conn, in_study[0][0], now)
+        by_series = _grouped(in_study, lambda entry: entry[0].uids.series)
+        study_pk, modalities, classes, first_series = _locked_study(conn, in_study[0][0], now)
         new_series = 0
-        rows = []
-        for in_series in _grouped(in_study, lambda entry: entry[0].uids.series):
-            series_pk = _series_pk(conn, in_series[0][0], study_pk)
+        rows, counted = [], []
+        for index, in_series in enumerate(by_series):
+            record = in_series[0][0]
+            found = first_series if index == 0 else run_one(conn, _SERIES_PK,
+                                                            uid=record.uids.series)
+            series_pk = _series_in(found, record, study_pk)
             if series_pk is None:
-                series_pk = _new_series(conn, in_series[0][0], study_pk, now)
+                series_pk = _new_series(conn, record, study_pk, now)
                 new_series += 1
-            rows += [_instance_values(record, key, series_pk, now) for record, key in in_series]
-            run_one(conn, _COUNT_SERIES, count=len(in_series), now=now, pk=series_pk)
-        run_many(conn, _INSERT_INSTANCE, rows)
+            rows += [_instance_values(r, key, series_pk, now) for r, key in in_series]
+            counted.append((series_pk, len(in_series)))
         records = [record for record, _ in in_study]
-        run_one(conn, _COUNT_STUDY, count=len(records), new_series=new_series,
+        with pipeline(conn):  # no answer is needed: one round trip to a server database
+            run_many(conn, _INSERT_INSTANCE, rows)
+            for series_pk, count in counted:
+                run(conn, _COUNT_SERIES, count=count, now=now, pk=series_pk)
+            run(conn, _COUNT_STUDY, count=len(records), new_series=new_series,
                 size=sum(record.size_bytes for record in records),
                 modalities=_with(modalities, *(r.series.get("modality") for r in records)),
                 classes=_with(classes, *(r.uids.sop_class for r in records)),
@@ -95,9 +103,9 @@ class SeriesInOtherStudyError(Exception):
         self.study_pk = study_pk
 
 
-def _series_pk(conn: Connection, record: InstanceRecord, study_pk: int) -> int | None:
-    found = run_one(conn, _SERIES_PK, uid=record.uids.series)
-    if found is None:
+def _series_in(found: Any, record: InstanceRecord, study_pk: int) -> int | None:
+    """The pk of the series row `found` (pk, study_fk), None if there is none."""
+    if found is None or found[0] is None:
         return None
     if found[1] != study_pk:
         raise SeriesInOtherStudyError(record, study_pk)
@@ -126,13 +134,15 @@ def _instance_values(record: InstanceRecord, blob_key: str, series_pk: int,
 
 
 def _locked_study(conn: Connection, record: InstanceRecord, now: float) -> Any:
-    """The study row (pk, modalities, SOP classes), created if new, locked for update."""
-    lock = _LOCK_STUDY + (" FOR UPDATE" if conn.dialect.name == "postgresql" else "")
-    row = run_one(conn, lock, uid=record.uids.study)
+    """The study row (pk, modalities, SOP classes), created if new, locked for update,
+    and the row (pk, study_fk) of the record's series, if stored: one statement."""
+    lock = _LOCK_STUDY + (" FOR UPDATE OF st" if conn.dialect.name == "postgresql" else "")
+    uids = record.uids
+    row = run_one(conn, lock, study=uids.study, series=uids.series)
     if row is None:
         _study_pk(conn, record, now)
-        row = run_one(conn, lock, uid=record.uids.study)
-    return row
+        row = run_one(conn, lock, study=uids.study, series=uids.series)
+    return row[0], row[1], row[2], (row[3], row[4])
 
 
 def _new_series(conn: Connection, record: InstanceRecord, study_pk: int, now: float) -> int:
