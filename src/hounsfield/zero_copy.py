@@ -18,6 +18,10 @@ Rules that keep the byte stream right:
 - a client that stops reading does not hold a thread: after `STALL` seconds without
   progress the rest of the span is read and written through the transport, whose flow
   control waits on the event loop.
+
+Every response also gains this: the status line and headers wait for the first body
+message and, when that body is small, go out with it in one write (one system call and
+one TCP segment instead of two, for a small answer).
 """
 
 from __future__ import annotations
@@ -33,6 +37,7 @@ from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol, RequestResp
 EXTENSION = "http.response.zerocopysend"
 STALL = 1.0  # seconds without progress before a span goes the slow way
 CHUNK = 1 << 20
+TOGETHER = 64 * 1024  # a first body up to this size goes out in one write with the head
 
 _THREADS = ThreadPoolExecutor(max_workers=16, thread_name_prefix="hounsfield-sendfile")
 
@@ -57,11 +62,38 @@ class _ZeroCopySend:
     def __init__(self, cycle: RequestResponseCycle):
         self.cycle = cycle
         self.plain = type(cycle).send.__get__(cycle)
+        self.start: Any = None  # the response start, held until the first body message
 
     async def __call__(self, message: Any) -> None:
-        if message["type"] != EXTENSION:
+        kind = message["type"]
+        if kind == "http.response.start" and not self.cycle.response_started:
+            self.start = message  # a later start (uvicorn's 500) replaces it
+            return
+        if self.start is not None:
+            start, self.start = self.start, None
+            if kind == "http.response.body" and len(message.get("body", b"")) <= TOGETHER:
+                await self._send_together(start, message)
+                return
+            await self.plain(start)
+        if kind != EXTENSION:
             await self.plain(message)
             return
+        await self._send_file(message)
+
+    async def _send_together(self, start: Any, body: Any) -> None:
+        """Send the response start and the first body message in one transport write."""
+        cycle = self.cycle
+        transport = cycle.transport
+        held = _HeldWrites(transport)
+        cycle.transport = held  # type: ignore[assignment]
+        try:
+            await self.plain(start)
+            await self.plain(body)
+        finally:
+            cycle.transport = transport
+            held.release()
+
+    async def _send_file(self, message: Any) -> None:
         cycle = self.cycle
         if cycle.disconnected:
             return
@@ -159,6 +191,30 @@ class _ZeroCopySend:
             count -= len(data)
             if cycle.flow.write_paused and not cycle.disconnected:
                 await cycle.flow.drain()
+
+
+class _HeldWrites:
+    """A transport stand-in that keeps what is written until `release`, then writes it
+    in one go; anything else goes to the real transport (closing releases first)."""
+
+    def __init__(self, transport: Any):
+        self._transport = transport
+        self._parts: list[bytes] = []
+
+    def write(self, data: bytes) -> None:
+        self._parts.append(data)
+
+    def close(self) -> None:
+        self.release()
+        self._transport.close()
+
+    def release(self) -> None:
+        if self._parts:
+            data, self._parts = b"".join(self._parts), []
+            self._transport.write(data)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._transport, name)
 
 
 def in_page_cache(fd: int, offset: int, count: int) -> bool:

@@ -195,3 +195,81 @@ def _read_all(s: socket.socket) -> bytes:
     while chunk := s.recv(1 << 20):
         chunks.append(chunk)
     return b"".join(chunks)
+
+
+class _RecordingTransport:
+    """The real transport, with every write recorded."""
+
+    def __init__(self, transport, writes: list[bytes]):
+        self._transport = transport
+        self._writes = writes
+
+    def write(self, data: bytes) -> None:
+        self._writes.append(bytes(data))
+        self._transport.write(data)
+
+    def __getattr__(self, name: str):
+        return getattr(self._transport, name)
+
+
+def _head_app():
+    async def app(scope, receive, send):
+        if scope["type"] != "http":
+            return
+        size = int(parse_qs(scope["query_string"].decode())["size"][0])
+        await send({"type": "http.response.start", "status": 200,
+                    "headers": [(b"content-length", str(size).encode())]})
+        if size == 13:  # the app fails after starting its answer
+            raise RuntimeError("failed after the start")
+        await send({"type": "http.response.body", "body": b"x" * size})
+    return app
+
+
+@pytest.fixture(scope="module")
+def recorded() -> Iterator[tuple[str, list[bytes]]]:
+    writes: list[bytes] = []
+
+    class Recording(ZeroCopyProtocol):
+        def connection_made(self, transport) -> None:  # type: ignore[override]
+            super().connection_made(_RecordingTransport(transport, writes))
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    config = uvicorn.Config(_head_app(), host="127.0.0.1", port=port, loop="uvloop",
+                            http=Recording, lifespan="off", log_level="critical")
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started and time.monotonic() < deadline:
+        time.sleep(0.02)
+    yield f"http://127.0.0.1:{port}", writes
+    server.should_exit = True
+    thread.join(10)
+
+
+def test_a_small_answer_goes_out_in_one_write(recorded):
+    url, writes = recorded
+    writes.clear()
+    response = httpx.get(url + "/?size=100")
+    assert response.status_code == 200 and response.content == b"x" * 100
+    [write] = writes
+    assert write.startswith(b"HTTP/1.1 200") and write.endswith(b"\r\n\r\n" + b"x" * 100)
+
+
+def test_a_big_body_is_not_copied_behind_the_head(recorded):
+    url, writes = recorded
+    writes.clear()
+    size = zero_copy.TOGETHER + 1
+    response = httpx.get(url + f"/?size={size}")
+    assert response.status_code == 200 and len(response.content) == size
+    head, body = writes
+    assert head.startswith(b"HTTP/1.1 200") and head.endswith(b"\r\n\r\n")
+    assert body == b"x" * size
+
+
+def test_an_app_failing_after_its_start_answers_500(recorded):
+    url, _ = recorded
+    response = httpx.get(url + "/?size=13")
+    assert response.status_code == 500
