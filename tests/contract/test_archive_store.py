@@ -285,3 +285,24 @@ def test_an_instance_whose_series_is_in_another_study_is_refused(archive: Archiv
     assert rows(archive, series, series.c.number_of_instances,
                 series.c.series_instance_uid)[0][0] == 1
     assert len(archive.blobs.keys()) == 2 and unsettled(archive) == []
+
+
+def test_a_store_after_the_index_connection_was_lost_succeeds(archive: Archive) -> None:
+    """The index writer keeps its connection between transactions; when the database
+    server ends it (a restart), the next store reconnects instead of failing."""
+    if archive.engine.dialect.name != "postgresql":
+        pytest.skip("a server database's connection can be lost; SQLite's cannot")
+    from sqlalchemy import create_engine, text
+
+    assert store(archive, part10_bytes(ct_instance(seed=1))).disposition is Disposition.STORED
+    writer_conn = archive._writer
+    pid = writer_conn.execute(text("SELECT pg_backend_pid()")).scalar_one()
+    writer_conn.rollback()
+    admin = create_engine(archive.engine.url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+    admin.dispose()
+    outcome = store(archive, part10_bytes(ct_instance(seed=2)))
+    assert outcome.disposition is Disposition.STORED, outcome.message
+    assert archive._writer is not writer_conn
+    assert len(rows(archive, instance, instance.c.pk)) == 2

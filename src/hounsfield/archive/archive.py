@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any, BinaryIO, TypeVar
 
 from sqlalchemy import Connection, Engine, text
-from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+from sqlalchemy.exc import DBAPIError, IntegrityError, SQLAlchemyError
 
 from hounsfield.archive import extra_index
 from hounsfield.archive.blobs.base import BlobStore, blob_key
@@ -51,6 +51,7 @@ class Archive:
         self.settings = settings
         self.engine = engine
         self.blobs = blobs
+        self._writer: Connection | None = None  # the index writer thread's connection
         self._committer = GroupCommitter(self._transaction)
         self._process_lock = _sqlite_writer_lock(engine)
         self._read_options = read_options(engine)
@@ -69,6 +70,7 @@ class Archive:
 
     def close(self) -> None:
         self._committer.close()
+        self._drop_writer()
         self._process_lock.close()
         self.engine.dispose()
 
@@ -258,9 +260,39 @@ class Archive:
             return self._committer.submit_item(run_many, item)
 
     def _transaction(self, work: Callable[[Connection], T]) -> T:
-        with self._process_lock(), self.engine.connect().execution_options(**WRITE) as conn, \
-                conn.begin():
-            return work(conn)
+        """Run `work` in one write transaction, on the index writer's thread. Its
+        connection is kept from one transaction to the next (a checkout and a return
+        per transaction cost more than a small commit); after any failure it is
+        replaced. A kept connection found broken (a database restart) is replaced and
+        the work run once more: store work is safe to run again even if the lost
+        connection had committed it (the unique SOP Instance UID makes it a race)."""
+        kept = self._writer is not None
+        try:
+            return self._run_writer(work)
+        except DBAPIError as exc:
+            if not (kept and exc.connection_invalidated):
+                raise
+            log.warning("index connection lost (%s); reconnecting", exc.__class__.__name__)
+        return self._run_writer(work)
+
+    def _run_writer(self, work: Callable[[Connection], T]) -> T:
+        conn = self._writer or self._connect_writer()
+        try:
+            with self._process_lock(), conn.begin():
+                return work(conn)
+        except BaseException:
+            self._drop_writer()
+            raise
+
+    def _connect_writer(self) -> Connection:
+        self._writer = self.engine.connect().execution_options(**WRITE)
+        return self._writer
+
+    def _drop_writer(self) -> None:
+        writer_conn, self._writer = self._writer, None
+        if writer_conn is not None:
+            with contextlib.suppress(SQLAlchemyError):
+                writer_conn.close()
 
 
 class _FileLock:

@@ -14,12 +14,13 @@ a round trip per transaction, a fifth of what a store costs there.
 
 from __future__ import annotations
 
+import sqlite3
 import time
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import DisconnectionError
+from sqlalchemy.exc import DBAPIError, DisconnectionError
 
 WRITE = {"hounsfield_write": True}
 IDLE_PING_SECONDS = 1.0
@@ -79,7 +80,11 @@ def _sqlite_engine(url: str) -> Engine:
     @event.listens_for(engine, "begin")
     def _begin(connection: Any) -> None:
         if connection.get_execution_options().get("hounsfield_write", False):
-            connection.exec_driver_sql("BEGIN IMMEDIATE")
+            driver = connection.connection.driver_connection
+            try:
+                driver.execute("BEGIN IMMEDIATE")  # the driver's own call: the cheapest
+            except sqlite3.Error as exc:
+                raise DBAPIError.instance("BEGIN IMMEDIATE", None, exc, sqlite3.Error) from exc
         # readers run in autocommit: each statement sees one consistent snapshot
 
     return engine
