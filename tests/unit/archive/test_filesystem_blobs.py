@@ -37,3 +37,38 @@ def test_missing_blob_and_bad_uid(tmp_path) -> None:
     store.delete(KEY)  # missing is fine
     with pytest.raises(InvalidUIDError):
         blob_key("1.2", "../etc", "1.2.3", "0" * 64)
+
+
+def test_put_makes_each_step_durable_before_the_next(tmp_path, monkeypatch) -> None:
+    """The order crash safety rests on: the journal marker is durable before the blob
+    gets its name, and the file's data before its name; the name is durable when
+    put_file returns."""
+    from hounsfield.archive.blobs import filesystem, folder_sync
+
+    store = FilesystemBlobStore(tmp_path)
+    source = store.spool_dir / "x"
+    source.write_bytes(b"DICM")
+    marker = store.journal_dir / KEY.replace("/", "+")
+    target = store.path(KEY)
+    events: list[str] = []
+
+    def fdatasync(fd: int) -> None:
+        events.append("data synced" + (" (marker made)" if marker.exists() else ""))
+
+    def fsync_folder(folder) -> None:
+        events.append(f"folder synced: {os.path.relpath(folder, tmp_path)}")
+
+    real_replace = os.replace
+
+    def replace(src, dst) -> None:
+        events.append("renamed")
+        real_replace(src, dst)
+
+    monkeypatch.setattr(filesystem.os, "fdatasync", fdatasync)
+    monkeypatch.setattr(folder_sync, "fsync_folder", fsync_folder)
+    monkeypatch.setattr(filesystem.os, "replace", replace)
+    store.put_file(KEY, source)
+    series = os.path.relpath(target.parent, tmp_path)
+    assert events == ["data synced (marker made)", "folder synced: journal",
+                      "folder synced: blobs", f"folder synced: {os.path.dirname(series)}",
+                      "renamed", f"folder synced: {series}"]

@@ -41,10 +41,15 @@ class FilesystemBlobStore:
         return self.blob_dir / key
 
     def put_file(self, key: str, path: Path) -> None:
+        """The journal marker is made before the file's data is synced, and only then
+        is its folder synced: on a journalling filesystem the one commit that makes the
+        data durable takes the marker along, and the folder sync finds nothing to do.
+        Each step still waits for the one before, as any filesystem needs."""
         target = self.path(key)
         try:
+            self._mark(key)
             _fsync_file(path)
-            self.journal(key)
+            self._folders.sync(self.journal_dir)
             self._make_dirs(target.parent)
             os.replace(path, target)
             self._folders.sync(target.parent)
@@ -54,12 +59,18 @@ class FilesystemBlobStore:
     def journal(self, key: str) -> None:
         """Durably note that the blob `key` may become garbage until settled."""
         try:
-            fd = os.open(self._marker(key), os.O_WRONLY | os.O_CREAT, 0o600)
-            os.utime(fd)
-            os.close(fd)
+            self._mark(key)
             self._folders.sync(self.journal_dir)
         except OSError as exc:
             raise StorageUnavailableError(f"cannot journal blob {key}: {exc.strerror}") from exc
+
+    def _mark(self, key: str) -> None:
+        """The journal marker of `key`, not yet durable; its time is now."""
+        fd = os.open(self._marker(key), os.O_WRONLY | os.O_CREAT, 0o600)
+        try:
+            os.utime(fd)
+        finally:
+            os.close(fd)
 
     def settle(self, key: str) -> None:
         """The index references `key` (or its blob is gone): forget the journal entry."""
