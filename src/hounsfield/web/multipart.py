@@ -19,7 +19,7 @@ from __future__ import annotations
 import enum
 import os
 import re
-import tempfile
+import secrets
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -89,6 +89,7 @@ class MultipartSpooler:
     ):
         self._delimiter = b"\r\n--" + _boundary_bytes(boundary)
         self._spool_dir = Path(spool_dir)
+        self._spool_prefix = os.path.join(spool_dir, secrets.token_hex(12))  # this body's
         self._max_parts = max_parts
         self._max_header_bytes = max_header_bytes
         # A virtual CRLF lets the first delimiter open the body like any other.
@@ -218,7 +219,8 @@ class MultipartSpooler:
         if len(self._parts) >= self._max_parts:
             raise BadRequestError(f"multipart body has more than {self._max_parts} parts")
         media_type = _part_media_type(headers, len(self._parts) + 1)
-        fd, name = tempfile.mkstemp(dir=self._spool_dir, suffix=".part")
+        name = f"{self._spool_prefix}-{len(self._parts)}.part"  # O_EXCL: never another's
+        fd = os.open(name, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
         self._current = _new_part(headers, media_type, Path(name))
         self._file = os.fdopen(fd, "wb", buffering=_WRITE_BUFFER)
 
