@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import logging
-import multiprocessing
 import os
 import socket
 import sys
@@ -66,20 +65,14 @@ def _overrides(args: argparse.Namespace) -> dict:
 
 
 def _serve(settings: Settings, args: argparse.Namespace) -> int:
-    import uvicorn
-
+    _export(settings, args)
     if settings.workers > 1:
         # The supervisor of several workers stays small: the archive is opened (schema
         # migrated, crash journal settled) in a child process that then exits.
-        context = multiprocessing.get_context("spawn")
-        child = context.Process(target=_prepare, args=(settings,))
-        child.start()
-        child.join()
-        if child.exitcode != 0:
+        if workers.start_python(_prepare_exported).wait() != 0:
             return 1
     else:
         _prepare(settings)
-    _export(settings, args)
     if settings.workers > 1 and workers.available():
         try:
             supervisor = workers.Supervisor(_run_worker, settings.host, settings.port,
@@ -89,6 +82,8 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
                   f"{exc.strerror}", file=sys.stderr)
             return 1
         return supervisor.run()
+    import uvicorn  # here, not in a supervisor of several workers: it stays small
+
     uvicorn.run(_UVICORN_APP, host=settings.host, port=settings.port,
                 workers=settings.workers, **_UVICORN_OPTIONS)
     return 0
@@ -110,6 +105,12 @@ def _run_worker(channel: socket.socket) -> None:
     _configure_logging()
     config = uvicorn.Config(_UVICORN_APP, **_UVICORN_OPTIONS)
     HandedServer(config, channel).run()
+
+
+def _prepare_exported() -> None:
+    """`_prepare` with the settings `_export` handed down through the environment."""
+    config = os.environ.get("HOUNSFIELD_CONFIG")
+    _prepare(load_settings(Path(config) if config else None))
 
 
 def _prepare(settings: Settings) -> None:

@@ -13,16 +13,21 @@ supervisor: it only accepts.
 
 The supervisor restarts a worker that dies, and on SIGINT or SIGTERM stops accepting
 and asks every worker to finish its requests and stop.
+
+Workers are fresh interpreters started with `subprocess` and given their end of the
+pair, and nothing else: multiprocessing's "spawn" would start a resource tracker
+process too (15 MB that serves no purpose here), "fork" would copy the supervisor.
 """
 
 from __future__ import annotations
 
 import logging
-import multiprocessing
 import os
 import selectors
 import signal
 import socket
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -77,8 +82,51 @@ class _Worker:
     handed: int = field(default=0)
 
 
+def start_python(target: Callable[..., Any], channel: socket.socket | None = None
+                 ) -> subprocess.Popen:
+    """Run `target()`, or `target(channel)` given a socket, in a new interpreter that
+    inherits this one's environment and import path (so `target` imports there) and,
+    of this process's descriptors, the channel's only."""
+    call = "target()" if channel is None else f"target(socket.socket(fileno={channel.fileno()}))"
+    code = ("import importlib, socket; "
+            f"target = importlib.import_module({target.__module__!r}); "
+            f"[target := getattr(target, name) for name in {target.__qualname__!r}.split('.')]; "
+            f"raise SystemExit({call})")
+    path = os.pathsep.join(entry for entry in sys.path if entry)
+    fds = [] if channel is None else [channel.fileno()]
+    return subprocess.Popen([sys.executable, "-c", code], pass_fds=fds,
+                            env={**os.environ, "PYTHONPATH": path})
+
+
+class _WorkerProcess:
+    """A worker: `target(channel)` in a new interpreter (`start_python`)."""
+
+    def __init__(self, target: Callable[[socket.socket], Any], channel: socket.socket):
+        self._popen = start_python(target, channel)
+        self.pid = self._popen.pid
+
+    def is_alive(self) -> bool:
+        return self._popen.poll() is None
+
+    @property
+    def exitcode(self) -> int | None:
+        return self._popen.poll()
+
+    def terminate(self) -> None:
+        self._popen.terminate()
+
+    def kill(self) -> None:
+        self._popen.kill()
+
+    def join(self, timeout: float | None = None) -> None:
+        try:
+            self._popen.wait(timeout)
+        except subprocess.TimeoutExpired:
+            return
+
+
 class Supervisor:
-    """Runs `count` workers, each `target(channel)` in a spawned process, where
+    """Runs `count` workers, each `target(channel)` in a process of its own, where
     `channel` is its end of a Unix socket pair on which connections arrive."""
 
     def __init__(self, target: Callable[[socket.socket], Any], host: str, port: int,
@@ -88,7 +136,6 @@ class Supervisor:
         self.count = count
         self._listener = listening_socket(host, port)
         self.port = self._listener.getsockname()[1]
-        self._context = multiprocessing.get_context("spawn")
         self._workers: list[_Worker] = []
         self._stopping = threading.Event()
         self._selector = selectors.DefaultSelector()
@@ -122,8 +169,7 @@ class Supervisor:
 
     def _start(self) -> _Worker:
         mine, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-        process = self._context.Process(target=self.target, args=(theirs,), daemon=False)
-        process.start()
+        process = _WorkerProcess(self.target, theirs)
         theirs.close()
         mine.setblocking(False)
         worker = _Worker(process, mine)

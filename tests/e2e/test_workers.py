@@ -138,9 +138,9 @@ def test_workers_stop_when_their_supervisor_is_killed(tmp_path) -> None:
     server = Server(tmp_path / "data", env={"HOUNSFIELD_WORKERS": "2"}).start()
     assert server.process is not None
     supervisor = server.process.pid
-    workers_of = subprocess.run(["pgrep", "-P", str(supervisor), "-f", "spawn_main"],
+    workers_of = subprocess.run(["pgrep", "-P", str(supervisor)],
                                 capture_output=True, text=True).stdout.split()
-    assert len(workers_of) == 2
+    assert len(workers_of) == 2  # the workers, and no other process (no resource tracker)
     os.kill(supervisor, signal.SIGKILL)
     server.process.wait()
     deadline = time.monotonic() + 30
