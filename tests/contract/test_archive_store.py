@@ -306,3 +306,22 @@ def test_a_store_after_the_index_connection_was_lost_succeeds(archive: Archive) 
     assert outcome.disposition is Disposition.STORED, outcome.message
     assert archive._writer is not writer_conn
     assert len(rows(archive, instance, instance.c.pk)) == 2
+
+
+def test_the_blob_store_is_told_to_start_writing_before_the_file_is_parsed(
+        archive: Archive, monkeypatch) -> None:
+    from hounsfield.archive import archive as archive_module
+
+    calls: list[tuple[str, str]] = []
+    start, put = archive.blobs.start_writing, archive.blobs.put_file
+    describe = archive_module.describe_file
+    monkeypatch.setattr(archive.blobs, "start_writing",
+                        lambda path: calls.append(("start", path.name)) or start(path))
+    monkeypatch.setattr(archive.blobs, "put_file",
+                        lambda key, path: calls.append(("put", path.name)) or put(key, path))
+    monkeypatch.setattr(archive_module, "describe_file",
+                        lambda path, **kw: calls.append(("parse", path.name))
+                        or describe(path, **kw))
+    path = spool(part10_bytes(ct_instance()), archive.blobs.spool_dir)
+    assert archive.store_file(path).disposition is Disposition.STORED
+    assert calls == [("start", path.name), ("parse", path.name), ("put", path.name)]

@@ -78,6 +78,7 @@ class Archive:
 
     def store_file(self, path: Path, *, expected_study: str | None = None) -> StoreOutcome:
         """Store the Part 10 file at `path`, which the archive takes over (and removes)."""
+        self.blobs.start_writing(path)  # the disk writes it while it is parsed
         try:
             record = describe_file(path, bulk_data_threshold=self.settings.bulk_data_threshold,
                                    expected_study=expected_study)

@@ -72,3 +72,43 @@ def test_put_makes_each_step_durable_before_the_next(tmp_path, monkeypatch) -> N
     assert events == ["data synced (marker made)", "folder synced: journal",
                       "folder synced: blobs", f"folder synced: {os.path.dirname(series)}",
                       "renamed", f"folder synced: {series}"]
+
+
+def test_start_writing_asks_the_kernel_to_write_the_file_out(tmp_path, monkeypatch) -> None:
+    """The hint given before a spooled file is parsed: sync_file_range on that file,
+    with SYNC_FILE_RANGE_WRITE (start writing, do not wait)."""
+    from hounsfield.archive.blobs import filesystem
+
+    if filesystem._sync_file_range() is None:
+        pytest.skip("sync_file_range is Linux's")
+    store = FilesystemBlobStore(tmp_path)
+    source = store.spool_dir / "x"
+    source.write_bytes(os.urandom(1 << 20))
+    calls: list[tuple[int, int, int, int]] = []
+    real = filesystem._sync_file_range()
+
+    def recording(fd: int, offset: int, count: int, flags: int) -> int:
+        calls.append((os.fstat(fd).st_ino, offset, count, flags))
+        return real(fd, offset, count, flags)
+
+    monkeypatch.setattr(filesystem, "_sync_file_range", lambda: recording)
+    store.start_writing(source)
+    assert calls == [(source.stat().st_ino, 0, 0, 2)]
+    fd = os.open(source, os.O_RDONLY)
+    try:
+        assert filesystem.start_writeback(fd) is True
+    finally:
+        os.close(fd)
+
+
+def test_start_writing_is_only_a_hint(tmp_path, monkeypatch) -> None:
+    from hounsfield.archive.blobs import filesystem
+
+    store = FilesystemBlobStore(tmp_path)
+    store.start_writing(store.spool_dir / "gone")  # no such file: nothing happens
+    monkeypatch.setattr(filesystem, "_sync_file_range", lambda: None)  # not Linux
+    source = store.spool_dir / "x"
+    source.write_bytes(b"DICM")
+    store.start_writing(source)
+    store.put_file(KEY, source)
+    assert store.open(KEY).read() == b"DICM"

@@ -26,6 +26,10 @@ class BlobStore(Protocol):
 
     spool_dir: Path  # where request bodies are spooled before `put_file`
 
+    def start_writing(self, path: Path) -> None:
+        """A hint, given before the spooled file at `path` is parsed: it will be
+        `put_file`'d soon (a store may start writing it out)."""
+
     def put_file(self, key: str, path: Path) -> None:
         """Store the file at `path` (which the store takes over) under `key`, durably;
         the key is journalled first and stays so until `settle`."""
