@@ -125,6 +125,10 @@ def _ratio(a: float | None, b: float | None) -> str:
     return "—" if a is None or b is None or b == 0 else f"{a / b:.2f}"
 
 
+RATIOS = [("hounsfield", "orthanc"), ("hounsfield-postgres", "orthanc"),
+          ("hounsfield-postgres", "hounsfield")]
+
+
 def ratio_table(run: Run, numerator: str = "hounsfield", denominator: str = "orthanc") -> Table:
     table = Table(
         title=f"{numerator} / {denominator}",
@@ -185,8 +189,9 @@ def show(run: Run, console: Console | None = None) -> None:
     console = console or Console(width=max(Console().width, CONSOLE_MIN_WIDTH))
     console.print(results_table(run))
     servers = {m.server for m in run.measured}
-    if {"hounsfield", "orthanc"} <= servers:
-        console.print(ratio_table(run))
+    for numerator, denominator in RATIOS:
+        if {numerator, denominator} <= servers:
+            console.print(ratio_table(run, numerator, denominator))
     for note in client_headroom(run):
         console.print(f"[yellow]note:[/] {note}")
     for line in problems(run):

@@ -93,7 +93,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 
 def server_kinds(args: argparse.Namespace) -> list:
-    make = {"hounsfield": lambda: servers.Hounsfield(args.postgres, args.workers)}
+    make = {"hounsfield": lambda: servers.Hounsfield(args.postgres, args.workers),
+            "hounsfield-postgres": lambda: servers.HounsfieldPostgres(True, args.workers)}
     return [make.get(name, servers.KINDS[name])() for name in args.servers]
 
 
@@ -160,7 +161,8 @@ class Bench:
         self, server, sampler: TreeSampler, configuration, run: int, measurement: Measurement
     ) -> None:
         requests = self.workload.requests(server, configuration, run)
-        database = self.use_postgres and server.name == "hounsfield"
+        database = (self.use_postgres and server.name == "hounsfield"
+                    or server.name == "hounsfield-postgres")
         cpu, database_cpu = sampler.cpu_seconds(), named_cpu_seconds("postgres")
         outcome = load.drive(
             server.host,

@@ -171,7 +171,18 @@ class Sink:
         yield Launch(argv, "/health", "/sink", {"PYTHONPATH": path})
 
 
-KINDS = {"hounsfield": Hounsfield, "orthanc": Orthanc, "sink": Sink}
+class HounsfieldPostgres(Hounsfield):
+    """Hounsfield indexing into a fresh PostgreSQL database: beside ``hounsfield`` (on
+    SQLite) in one run, the two are measured in the same hour of a noisy machine."""
+
+    name = "hounsfield-postgres"
+
+    def __init__(self, use_postgres: bool = True, workers: int | None = None) -> None:
+        super().__init__(True, workers)
+
+
+KINDS = {"hounsfield": Hounsfield, "hounsfield-postgres": HounsfieldPostgres,
+         "orthanc": Orthanc, "sink": Sink}
 
 
 @contextlib.contextmanager
