@@ -112,3 +112,52 @@ def test_start_writing_is_only_a_hint(tmp_path, monkeypatch) -> None:
     store.start_writing(source)
     store.put_file(KEY, source)
     assert store.open(KEY).read() == b"DICM"
+
+
+def test_the_journal_marker_of_a_put_is_a_second_name_of_the_blob(tmp_path) -> None:
+    """Settling removes a name and frees no inode (see the module's docstring)."""
+    store = FilesystemBlobStore(tmp_path)
+    source = store.spool_dir / "x"
+    source.write_bytes(b"DICM")
+    store.put_file(KEY, source)
+    marker = store.journal_dir / KEY.replace("/", "+")
+    blob = store.path(KEY)
+    assert marker.stat().st_ino == blob.stat().st_ino and blob.stat().st_nlink == 2
+    store.settle(KEY)
+    assert not marker.exists() and blob.stat().st_nlink == 1
+    assert blob.read_bytes() == b"DICM"
+
+
+def test_a_put_keeps_a_marker_already_there_and_renews_its_time(tmp_path) -> None:
+    """Another store of the same key at the same time made the marker first."""
+    store = FilesystemBlobStore(tmp_path)
+    marker = store.journal_dir / KEY.replace("/", "+")
+    marker.write_bytes(b"")
+    os.utime(marker, (time.time() - 3600,) * 2)
+    source = store.spool_dir / "x"
+    source.write_bytes(b"DICM")
+    store.put_file(KEY, source)
+    assert store.open(KEY).read() == b"DICM"
+    assert store.unsettled(time.time() - 60) == []  # renewed: young again
+    assert store.unsettled(time.time() + 1) == [KEY]
+
+
+def test_a_marker_settled_while_put_links_it_is_linked_again(tmp_path, monkeypatch) -> None:
+    from hounsfield.archive.blobs import filesystem
+
+    store = FilesystemBlobStore(tmp_path)
+    marker = store.journal_dir / KEY.replace("/", "+")
+    marker.write_bytes(b"")
+    real_utime, calls = os.utime, []
+
+    def utime(path, *args, **kwargs):
+        calls.append(path)
+        if len(calls) == 1:
+            store.settle(KEY)  # the other store settles between link and utime
+        return real_utime(path, *args, **kwargs)
+
+    monkeypatch.setattr(filesystem.os, "utime", utime)
+    source = store.spool_dir / "x"
+    source.write_bytes(b"DICM")
+    store.put_file(KEY, source)
+    assert len(calls) == 2 and marker.stat().st_ino == store.path(KEY).stat().st_ino

@@ -5,15 +5,20 @@ fsync'ed, so a blob either is there whole or not at all, and stays after a crash
 Folder fsyncs are shared by the stores that need them at the same time (`folder_sync`).
 Spool and blobs share one filesystem so that the rename is atomic.
 
-Before a blob is renamed into place its key is journalled: an empty marker file in
-`journal/`, made durable first. The archive settles the key once the index references
-it; after a crash, an unsettled key whose blob the index does not reference is garbage.
+Before a blob is renamed into place its key is journalled: a name in `journal/`, made
+durable first. The archive settles the key once the index references it; after a crash,
+an unsettled key whose blob the index does not reference is garbage. The journal name of
+a stored file is a second hard link to the file itself, so settling removes a name and
+frees no inode: a filesystem that skips recently freed inodes when it makes a new file
+(ext4 without a journal) would otherwise scan more of them for every store.
 """
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import ctypes.util
+import errno
 import functools
 import os
 import re
@@ -51,7 +56,7 @@ class FilesystemBlobStore:
         Each step still waits for the one before, as any filesystem needs."""
         target = self.path(key)
         try:
-            self._mark(key)
+            self._mark(key, path)
             _fsync_file(path)
             self._folders.sync(self.journal_dir)
             self._make_dirs(target.parent)
@@ -81,9 +86,15 @@ class FilesystemBlobStore:
         except OSError as exc:
             raise StorageUnavailableError(f"cannot journal blob {key}: {exc.strerror}") from exc
 
-    def _mark(self, key: str) -> None:
-        """The journal marker of `key`, not yet durable; its time is now."""
-        fd = os.open(self._marker(key), os.O_WRONLY | os.O_CREAT, 0o600)
+    def _mark(self, key: str, path: Path | None = None) -> None:
+        """The journal marker of `key`, not yet durable; its time is now. With `path`,
+        the marker is a hard link to that file (one already there is kept: another
+        store of the same key at the same time, or a replaced version's)."""
+        marker = self._marker(key)
+        if path is not None:
+            _link_marker(path, marker)
+            return
+        fd = os.open(marker, os.O_WRONLY | os.O_CREAT, 0o600)
         try:
             os.utime(fd)
         finally:
@@ -184,6 +195,21 @@ def _sync_file_range() -> Any:
 
 
 _SYNC_FILE_RANGE_WRITE = 2  # <fcntl.h>
+
+
+def _link_marker(path: Path, marker: Path) -> None:
+    for _ in range(_MARKER_ATTEMPTS):
+        with contextlib.suppress(FileExistsError):
+            os.link(path, marker)
+        try:
+            os.utime(marker)
+            return
+        except FileNotFoundError:
+            continue  # settled by the other store of this key in between: link again
+    raise OSError(errno.EAGAIN, "the journal marker keeps being removed", str(marker))
+
+
+_MARKER_ATTEMPTS = 3
 
 
 def _fsync_file(path: Path) -> None:
