@@ -85,7 +85,7 @@ def store_source(source: Source) -> Result:
         spooled = _spool(source, _archive.blobs.spool_dir)
     except (OSError, zipfile.BadZipFile) as exc:
         return Result(str(source), Disposition.FAILED.value, f"cannot read: {exc}")
-    outcome = _archive.store_file(spooled)
+    outcome = _archive.store_file(spooled, look_first=True)  # a folder may be imported again
     reason = None
     if outcome.failure_reason is not None:
         reason = f"{outcome.failure_reason:04X}H {outcome.message}"

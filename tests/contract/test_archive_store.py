@@ -270,6 +270,39 @@ def test_a_batch_of_many_studies_and_series_keeps_every_counter(archive: Archive
     assert unsettled(archive) == []
 
 
+def test_a_batch_with_instances_stored_before_inserts_only_the_new_ones(
+        archive: Archive) -> None:
+    """Instances stored already are found by the transaction that would insert them:
+    the same object is answered as stored, another object with its SOP Instance UID is
+    refused, the new ones of the same batch are stored, and no blob is left over."""
+    st, se = "1.2.3.77", "1.2.3.77.1"
+    same = part10_bytes(ct_instance(st, se, "1.2.3.77.1.1", seed=1))
+    before = part10_bytes(ct_instance(st, se, "1.2.3.77.1.2", seed=2))
+    assert store(archive, same).stored and store(archive, before).stored
+    other = part10_bytes(ct_instance(st, se, "1.2.3.77.1.2", seed=3))  # same UID
+    news = [part10_bytes(ct_instance(st, se, f"1.2.3.77.1.{n}", seed=n)) for n in (4, 5)]
+    outcomes = _store_in_one_batch(archive, [same, other, *news])
+    assert [o.disposition for o in outcomes] == [
+        Disposition.ALREADY_STORED, Disposition.FAILED, Disposition.STORED,
+        Disposition.STORED]
+    assert outcomes[1].failure_reason == status.DUPLICATE_SOP_INSTANCE
+    assert rows(archive, series, series.c.number_of_instances) == [(4,)]
+    keys = sorted(key for (key,) in rows(archive, instance, instance.c.blob_key))
+    assert archive.blobs.keys() == keys and unsettled(archive) == []
+    with archive.blobs.open(next(k for k in keys if "1.2.3.77.1.2." in k)) as f:
+        assert f.read() == before
+
+
+def test_look_first_answers_a_stored_instance_without_writing_a_blob(
+        archive: Archive, monkeypatch) -> None:
+    data = part10_bytes(ct_instance())
+    assert store(archive, data).stored
+    puts: list[str] = []
+    monkeypatch.setattr(archive.blobs, "put_file", lambda key, path: puts.append(key))
+    assert store(archive, data, look_first=True).disposition is Disposition.ALREADY_STORED
+    assert puts == []
+
+
 def test_an_instance_whose_series_is_in_another_study_is_refused(archive: Archive) -> None:
     assert store(archive, part10_bytes(ct_instance("1.2.3.71", "1.2.3.71.1", seed=1))
                  ).disposition is Disposition.STORED

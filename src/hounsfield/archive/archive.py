@@ -76,13 +76,19 @@ class Archive:
 
     # -- storing -----------------------------------------------------------------------
 
-    def store_file(self, path: Path, *, expected_study: str | None = None) -> StoreOutcome:
-        """Store the Part 10 file at `path`, which the archive takes over (and removes)."""
+    def store_file(self, path: Path, *, expected_study: str | None = None,
+                   look_first: bool = False) -> StoreOutcome:
+        """Store the Part 10 file at `path`, which the archive takes over (and removes).
+
+        An instance stored already is found in the transaction that would insert it,
+        after its blob was written; `look_first` looks it up before (one query more per
+        instance, no blob written for an instance stored already: for imports that
+        may well be run twice)."""
         self.blobs.start_writing(path)  # the disk writes it while it is parsed
         try:
             record = describe_file(path, bulk_data_threshold=self.settings.bulk_data_threshold,
                                    expected_study=expected_study)
-            return self._store_record(record, path)
+            return self._store_record(record, path, look_first)
         except InstanceRejectedError as exc:
             return _failed(exc.failure_reason, exc.message, exc.sop_class_uid,
                            exc.sop_instance_uid)
@@ -92,16 +98,15 @@ class Archive:
         finally:
             path.unlink(missing_ok=True)
 
-    def _store_record(self, record: InstanceRecord, path: Path) -> StoreOutcome:
+    def _store_record(self, record: InstanceRecord, path: Path,
+                      look_first: bool) -> StoreOutcome:
         uids = record.uids
-        existing = self._look_up(lambda c: writer.find_instance(c, uids.sop_instance))
-        if existing is not None:
-            if existing["digest"] == record.digest:
-                return _outcome(record, Disposition.ALREADY_STORED)
-            if self.settings.duplicate_policy == "reject":
-                return _failed(status.DUPLICATE_SOP_INSTANCE,
-                               f"another object with SOP Instance UID {uids.sop_instance} "
-                               "is stored already", uids.sop_class, uids.sop_instance)
+        existing = None
+        if look_first or self.settings.duplicate_policy == "replace":
+            existing = self._look_up(lambda c: writer.find_instance(c, uids.sop_instance))
+        if existing is not None and (existing["digest"] == record.digest
+                                     or self.settings.duplicate_policy == "reject"):
+            return _as_stored(record, existing)
         key = blob_key(uids.study, uids.series, uids.sop_instance, record.digest)
         old_key = existing["blob_key"] if existing is not None else None
         if old_key is not None:
@@ -111,9 +116,10 @@ class Archive:
         except BaseException:
             self._forget(key)
             raise
+        stored_before = None  # found by the transaction: inserted meanwhile
         try:
             if old_key is None:
-                self._write_item(self._index_new, (record, key))
+                stored_before = self._write_item(self._index_new, (record, key))
             else:
                 self._write(lambda c: self._replace(c, record, key, old_key))
         except (IntegrityError, _RaceLostError):
@@ -129,18 +135,27 @@ class Archive:
         finally:
             if old_key is not None:
                 self._forget(old_key)
+        if stored_before is not None:  # nothing was inserted
+            self._forget(key)  # the same key (same bytes) stays: it is referenced
+            return _as_stored(record, stored_before)
         self.blobs.settle(key)
         return _outcome(record, Disposition.REPLACED if old_key else Disposition.STORED)
 
     def _index_new(self, conn: Connection,
-                   entries: list[tuple[InstanceRecord, str]]) -> list[None]:
-        """Insert the rows of instances not stored before, set-based. Two stores of one
-        SOP Instance UID at once: the unique key fails the later one (IntegrityError)."""
-        writer.insert_instances(conn, entries)
+                   entries: list[tuple[InstanceRecord, str]]) -> list[dict[str, Any] | None]:
+        """Insert the rows of instances not stored yet, set-based; for an instance
+        whose SOP Instance UID is stored (looked up in the same transaction), return
+        the stored version and insert nothing. Two stores of one SOP Instance UID in
+        one batch, or in two processes at once: the unique key fails the later one
+        (IntegrityError)."""
+        stored = writer.find_instances(conn, [record.uids.sop_instance
+                                              for record, _ in entries])
+        new = [entry for entry in entries if entry[0].uids.sop_instance not in stored]
+        writer.insert_instances(conn, new)
         if self._extra:
-            for record, _ in entries:
+            for record, _ in new:
                 extra_index.index_instance(conn, record, self._extra)
-        return [None] * len(entries)
+        return [stored.get(record.uids.sop_instance) for record, _ in entries]
 
     def _replace(self, conn: Connection, record: InstanceRecord, key: str,
                  old_key: str) -> None:
@@ -342,6 +357,17 @@ def _index_errors() -> Iterator[None]:
 
 class _RaceLostError(Exception):
     """A concurrent store of the same SOP Instance UID committed first."""
+
+
+def _as_stored(record: InstanceRecord, existing: dict[str, Any]) -> StoreOutcome:
+    """The outcome for an instance whose SOP Instance UID is stored already: the same
+    object (same digest) is stored; another one is refused (policy "reject")."""
+    if existing["digest"] == record.digest:
+        return _outcome(record, Disposition.ALREADY_STORED)
+    uids = record.uids
+    return _failed(status.DUPLICATE_SOP_INSTANCE,
+                   f"another object with SOP Instance UID {uids.sop_instance} "
+                   "is stored already", uids.sop_class, uids.sop_instance)
 
 
 def _outcome(record: InstanceRecord, disposition: Disposition) -> StoreOutcome:

@@ -104,4 +104,4 @@ def _execute(conn: Connection, sql: str, params: dict[str, Any],
 
 
 def _to_pyformat(sql: str) -> str:
-    return re.sub(r"(?<!:):([a-z_]+)", r"%(\1)s", sql)
+    return re.sub(r"(?<!:):([a-z_][a-z_0-9]*)", r"%(\1)s", sql)

@@ -15,7 +15,7 @@ from typing import Any, TypeVar
 from sqlalchemy import Connection, delete, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
-from hounsfield.archive.index.plain_sql import pipeline, run, run_many, run_one
+from hounsfield.archive.index.plain_sql import pipeline, run, run_all, run_many, run_one
 from hounsfield.archive.index.schema import instance, patient, series, study
 from hounsfield.archive.record import InstanceRecord
 
@@ -29,6 +29,17 @@ def find_instance(conn: Connection, sop_instance_uid: str) -> dict[str, Any] | N
     """The stored version of an instance: its digest, blob key and place."""
     row = run_one(conn, _FIND_INSTANCE, uid=sop_instance_uid)
     return dict(zip(_FOUND_COLUMNS, row, strict=True)) if row else None
+
+
+def find_instances(conn: Connection, sop_instance_uids: Sequence[str]) -> dict[str, dict[str, Any]]:
+    """The stored versions of those of the instances that are stored, by SOP Instance UID."""
+    if not sop_instance_uids:
+        return {}
+    names = [f"uid{number}" for number in range(len(sop_instance_uids))]
+    sql = (f"SELECT sop_instance_uid, {', '.join(_FOUND_COLUMNS)} FROM instance "
+           f"WHERE sop_instance_uid IN ({', '.join(':' + name for name in names)})")
+    rows = run_all(conn, sql, **dict(zip(names, sop_instance_uids, strict=True)))
+    return {row[0]: dict(zip(_FOUND_COLUMNS, row[1:], strict=True)) for row in rows}
 
 
 def is_referenced(conn: Connection, key: str) -> bool:
