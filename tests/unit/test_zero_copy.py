@@ -273,3 +273,46 @@ def test_an_app_failing_after_its_start_answers_500(recorded):
     url, _ = recorded
     response = httpx.get(url + "/?size=13")
     assert response.status_code == 500
+
+
+def test_a_request_body_is_read_ahead_up_to_the_body_buffer() -> None:
+    """An app slow to take the body gets it in chunks of up to BODY_BUFFER (and one
+    socket read more), not uvicorn's 64 KiB, and every byte in order."""
+    import asyncio
+
+    chunks: list[int] = []
+    received = bytearray()
+
+    async def app(scope, receive, send):
+        if scope["type"] != "http":
+            return
+        await asyncio.sleep(0.3)  # the body arrives meanwhile, as far as reading goes on
+        more = True
+        while more:
+            message = await receive()
+            chunks.append(len(message.get("body", b"")))
+            received.extend(message.get("body", b""))
+            more = message.get("more_body", False)
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b"ok"})
+
+    body = os.urandom(4 * zero_copy.BODY_BUFFER)
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, loop="uvloop",
+                            http=ZeroCopyProtocol, lifespan="off", log_level="warning")
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started and time.monotonic() < deadline:
+        time.sleep(0.02)
+    try:
+        answer = httpx.post(f"http://127.0.0.1:{port}/", content=body, timeout=10)
+    finally:
+        server.should_exit = True
+        thread.join(10)
+    assert answer.status_code == 200 and bytes(received) == body
+    assert chunks[0] > zero_copy.BODY_BUFFER  # read ahead until past the buffer
+    assert max(chunks) <= zero_copy.BODY_BUFFER + (1 << 20)  # then reading paused
