@@ -44,6 +44,10 @@ class Settings:
     duplicate_policy: str = "reject"
     recovery_grace_seconds: float = 300.0
     store_threads: int = field(default_factory=lambda: max(4, (os.cpu_count() or 1) * 2))
+    # keep a stored blob's bytes in the OS page cache once it is durable; by default they
+    # are given back, so that a stream of stores reuses the same memory instead of
+    # filling the cache (and evicting what readers use)
+    cache_stored_blobs: bool = False
     qido_max_limit: int = 1000  # most matches one QIDO-RS response holds
     public_base_url: str = ""  # e.g. https://pacs.example.org: URLs in responses start so
     extra_query_attributes: tuple[str, ...] = ()  # keywords/tags indexed for QIDO-RS
@@ -103,6 +107,8 @@ def _validate(values: dict[str, Any]) -> Settings:
 def _convert(name: str, value: Any) -> Any:
     default = getattr(Settings(), name)
     try:
+        if isinstance(default, bool):
+            return _boolean(value)
         if isinstance(default, int):
             return int(value)
         if isinstance(default, float):
@@ -116,6 +122,18 @@ def _convert(name: str, value: Any) -> Any:
     except (TypeError, ValueError) as exc:
         raise ConfigError(f"setting {name}: {value!r} is not a valid {type(default).__name__}"
                           ) from exc
+
+
+_BOOLEANS = {"true": True, "1": True, "yes": True, "on": True,
+             "false": False, "0": False, "no": False, "off": False}
+
+
+def _boolean(value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.strip().lower() in _BOOLEANS:
+        return _BOOLEANS[value.strip().lower()]
+    raise ValueError(f"{value!r} is not true or false")
 
 
 def _check(s: Settings) -> None:

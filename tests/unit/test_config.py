@@ -27,6 +27,7 @@ def test_file_then_environment_then_overrides(tmp_path: Path) -> None:
     ({"duplicate_policy": "keep"}, "duplicate_policy"), ({"context_path": "x y"}, "context_path"),
     ({"ae_titles": ["BAD\\AE"]}, "AE title"), ({"ae_titles": []}, "ae_titles"),
     ({"workers": 0}, "workers"),
+    ({"cache_stored_blobs": "maybe"}, "cache_stored_blobs"),
     ({"qido_max_limit": 0}, "qido_max_limit"),
     ({"thumbnail_size": 0}, "thumbnail_size"),
     ({"repository_unique_id": "1.02.x"}, "repository_unique_id"),
@@ -69,3 +70,13 @@ def test_default_settings_load_without_pydicom() -> None:
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                             check=True)
     assert result.stdout.strip() == "False"
+
+
+def test_a_boolean_setting_from_toml_and_the_environment(tmp_path: Path) -> None:
+    assert load_settings(environ={}).cache_stored_blobs is False
+    config = tmp_path / "h.toml"
+    config.write_text("cache_stored_blobs = true\n")
+    assert load_settings(config, environ={}).cache_stored_blobs is True
+    for text, value in [("yes", True), ("1", True), ("False", False), ("off", False)]:
+        s = load_settings(environ={"HOUNSFIELD_CACHE_STORED_BLOBS": text})
+        assert s.cache_stored_blobs is value

@@ -66,7 +66,8 @@ class Archive:
         engine = create_index_engine(settings.index_url)
         if migrate_schema:
             migrate.upgrade(engine)
-        return cls(settings, engine, FilesystemBlobStore(settings.data_dir))
+        return cls(settings, engine, FilesystemBlobStore(
+            settings.data_dir, keep_cached=settings.cache_stored_blobs))
 
     def close(self) -> None:
         self._committer.close()

@@ -161,3 +161,27 @@ def test_a_marker_settled_while_put_links_it_is_linked_again(tmp_path, monkeypat
     source.write_bytes(b"DICM")
     store.put_file(KEY, source)
     assert len(calls) == 2 and marker.stat().st_ino == store.path(KEY).stat().st_ino
+
+
+def _cached(path) -> bool:
+    """Whether the first byte of the file can be read without the disk (RWF_NOWAIT)."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        return os.preadv(fd, [bytearray(1)], 0, os.RWF_NOWAIT) == 1
+    except BlockingIOError:
+        return False
+    finally:
+        os.close(fd)
+
+
+@pytest.mark.parametrize("keep_cached", [False, True])
+def test_a_stored_file_leaves_the_page_cache_once_durable_unless_kept(
+        tmp_path, keep_cached) -> None:
+    store = FilesystemBlobStore(tmp_path, keep_cached=keep_cached)
+    source = store.spool_dir / "x"
+    data = os.urandom(1 << 20)
+    source.write_bytes(data)
+    assert _cached(source)
+    store.put_file(KEY, source)
+    assert _cached(store.path(KEY)) is keep_cached
+    assert store.open(KEY).read() == data

@@ -36,8 +36,16 @@ class BlobNotFoundError(NotFoundError):
 
 
 class FilesystemBlobStore:
-    def __init__(self, root: Path):
+    def __init__(self, root: Path, *, keep_cached: bool = False):
+        """`keep_cached`: leave a stored file's pages in the page cache once it is
+        durable; by default they are given back (posix_fadvise DONTNEED): a stream of
+        stores then reuses the same memory, instead of taking fresh pages for every
+        file (on a virtual machine whose host reclaims free memory, a fresh page costs
+        microseconds: writing a new 526 KB file took 1.0-1.8 ms of CPU, against 0.3 ms
+        with its pages given back after the previous file's sync) and filling the cache
+        with files written once, evicting what readers use."""
         self.root = Path(root)
+        self._keep_cached = keep_cached
         self._folders = FolderSync()
         self.blob_dir = self.root / "blobs"
         self.spool_dir = self.root / "spool"
@@ -57,7 +65,7 @@ class FilesystemBlobStore:
         target = self.path(key)
         try:
             self._mark(key, path)
-            _fsync_file(path)
+            _fsync_file(path, drop_cached=not self._keep_cached)
             self._folders.sync(self.journal_dir)
             self._make_dirs(target.parent)
             os.replace(path, target)
@@ -212,10 +220,13 @@ def _link_marker(path: Path, marker: Path) -> None:
 _MARKER_ATTEMPTS = 3
 
 
-def _fsync_file(path: Path) -> None:
+def _fsync_file(path: Path, *, drop_cached: bool = False) -> None:
     fd = os.open(path, os.O_RDONLY)
     try:
         os.fdatasync(fd)  # the data and what reading it needs (its size), not its times
+        if drop_cached:  # clean once synced: the pages can go back at once
+            with contextlib.suppress(OSError, AttributeError):  # a hint; not everywhere
+                os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
     finally:
         os.close(fd)
 
