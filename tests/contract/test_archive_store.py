@@ -238,9 +238,9 @@ def _store_in_one_batch(archive: Archive, datas: list[bytes]) -> list:
     for t in threads:
         t.start()
     deadline = time.monotonic() + 10
-    while archive._committer._queue.qsize() < len(datas) and time.monotonic() < deadline:
+    while archive._committer.waiting() < len(datas) and time.monotonic() < deadline:
         time.sleep(0.005)
-    assert archive._committer._queue.qsize() == len(datas)
+    assert archive._committer.waiting() == len(datas)
     gate.set()
     for t in threads + [holder]:
         t.join()

@@ -65,12 +65,12 @@ def _batch(committer: GroupCommitter, works) -> list:
         assert started.wait(5)  # the writer runs the first piece, alone
         futures = []
         for w in works:  # one by one, so that the queue keeps their order
-            size = committer._queue.qsize()
+            size = committer.waiting()
             futures.append(pool.submit(committer.submit_item, *w) if isinstance(w, tuple)
                            else pool.submit(committer.submit, w))
-            while committer._queue.qsize() == size:
+            while committer.waiting() == size:
                 pass
-        while committer._queue.qsize() < len(works):
+        while committer.waiting() < len(works):
             pass
         gate.set()
         first.result(5)
@@ -148,3 +148,46 @@ def test_a_run_many_returning_too_few_results_fails_its_items(engine) -> None:
     finally:
         committer.close()
     assert isinstance(outcomes[0], RuntimeError) and "0 results for 1" in str(outcomes[0])
+
+
+def test_a_lone_caller_runs_its_transaction_in_its_own_thread(engine) -> None:
+    committer = _committer(engine, [])
+    threads: list[int] = []
+
+    def work(conn: Connection) -> str:
+        threads.append(threading.get_ident())
+        return "done"
+    assert committer.submit(work) == "done"
+    assert threads == [threading.get_ident()]
+
+
+def test_the_lead_passes_to_the_first_caller_waiting(engine) -> None:
+    """While one caller's transaction runs, the others queue; the first of them then
+    runs the whole queue, in its own thread, in one transaction."""
+    transactions: list[int] = []
+    committer = _committer(engine, transactions)
+    ran_in: list[int] = []
+    callers: list[int] = []
+
+    def recorded(uid: str):
+        def work(conn: Connection) -> str:
+            ran_in.append(threading.get_ident())
+            return _insert(uid)(conn)
+        return work
+
+    def submit(uid: str) -> str:
+        callers.append(threading.get_ident())
+        return committer.submit(recorded(uid))
+    gate, started = threading.Event(), threading.Event()
+    with ThreadPoolExecutor(4) as pool:
+        first = pool.submit(committer.submit, _insert("first", gate, started))
+        assert started.wait(5)
+        futures = []
+        for uid in ("a", "b", "c"):
+            size = committer.waiting()
+            futures.append(pool.submit(submit, uid))
+            while committer.waiting() == size:
+                pass
+        gate.set()
+        assert first.result(5) == "first" and [f.result(5) for f in futures] == ["a", "b", "c"]
+    assert ran_in == [callers[0]] * 3 and len(transactions) == 2
