@@ -58,28 +58,39 @@ def describe_file(path: Path, *, bulk_data_threshold: int,
 
 def _describe(path: Path, bulk_data_threshold: int,
               expected_study: str | None) -> InstanceRecord:
-    with open(path, "rb") as fp:
-        file_size = os.fstat(fp.fileno()).st_size
-        preamble_missing = bool(missing_preamble(fp.read(len(PREAMBLE))))
-        fp.seek(0)
+    """The file is read through one memory map; a file object is opened only for
+    pydicom (it cost seven more system calls per file)."""
+    fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+    try:
+        file_size = os.fstat(fd).st_size
         if file_size >= _SMALLEST_FAST_FILE:
-            with mmap.mmap(fp.fileno(), 0, access=mmap.ACCESS_READ) as buf:
+            with mmap.mmap(fd, 0, access=mmap.ACCESS_READ) as buf:
                 try:
-                    record = _describe_fast(fp, buf, file_size, bulk_data_threshold,
+                    record = _describe_fast(buf, file_size, bulk_data_threshold,
                                             expected_study)
-                    return replace(record, preamble_missing=preamble_missing)
+                    return replace(record, preamble_missing=_preamble_missing(buf))
                 except NeedsFullParserError:
-                    fp.seek(0)  # an encoding only pydicom reads exactly: read it with it
-        record = _describe_full(fp, bulk_data_threshold, expected_study)
-        return replace(record, preamble_missing=preamble_missing)
+                    pass  # an encoding only pydicom reads exactly: read it with it
+        with open(fd, "rb", closefd=False) as fp:
+            record = _describe_full(fp, bulk_data_threshold, expected_study)
+            fp.seek(0)
+            return replace(record, preamble_missing=_preamble_missing(fp.read(len(PREAMBLE))))
+    finally:
+        os.close(fd)
 
 
-def _describe_fast(fp: BinaryIO, buf: mmap.mmap, file_size: int, bulk_data_threshold: int,
+def _preamble_missing(head: bytes | mmap.mmap) -> bool:
+    return bool(missing_preamble(head[: len(PREAMBLE)]))
+
+
+def _describe_fast(buf: mmap.mmap, file_size: int, bulk_data_threshold: int,
                    expected_study: str | None) -> InstanceRecord:
-    """Read the file with `element_reader` (raises NeedsFullParserError if it cannot)."""
+    """Read the file with `element_reader` (raises NeedsFullParserError if it cannot);
+    the pixel data's items and frames are read through the map as a file."""
     header = read_header(buf, file_size)
-    fp.seek(header.pixel_offset)
-    pixel = read_pixel_data(fp, header.little_endian, header.implicit_vr, file_size)
+    buf.seek(header.pixel_offset)
+    pixel = read_pixel_data(buf, header.little_endian, header.implicit_vr,  # type: ignore[arg-type]
+                            file_size)
     uids = attributes.model_uids(header_uids(header, buf))
     if uids is None:
         raise NeedsFullParserError("missing or invalid UIDs")  # worded by the full path
@@ -87,7 +98,7 @@ def _describe_fast(fp: BinaryIO, buf: mmap.mmap, file_size: int, bulk_data_thres
     model = header_json(header, buf, pixel, threshold=bulk_data_threshold,
                         instance_url=instance_path(uids.study, uids.series, uids.sop_instance))
     layout = ImageLayout.of_model(model.model, _extended_offset_table(header, buf))
-    frames = frame_table(fp, pixel, layout) if pixel is not None else None
+    frames = frame_table(buf, pixel, layout) if pixel is not None else None  # type: ignore[arg-type]
     return _record(uids, model, header.transfer_syntax_uid, layout.number_of_frames,
                    file_size, hashlib.sha256(buf).hexdigest(), frames, pixel)
 

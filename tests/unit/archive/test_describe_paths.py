@@ -29,7 +29,7 @@ FILES = [p for p in pydicom_data_files() + PYDICOM_TEST_FILES if p.stat().st_siz
 
 def fast(path: Path):
     with open(path, "rb") as fp, mmap.mmap(fp.fileno(), 0, access=mmap.ACCESS_READ) as buf:
-        return instance_file._describe_fast(fp, buf, path.stat().st_size, THRESHOLD, None)
+        return instance_file._describe_fast(buf, path.stat().st_size, THRESHOLD, None)
 
 
 def full(path: Path):
