@@ -51,7 +51,7 @@ class Archive:
         self.settings = settings
         self.engine = engine
         self.blobs = blobs
-        self._writer: Connection | None = None  # the index writer thread's connection
+        self._writer: Connection | None = None  # the write transactions' connection
         self._committer = GroupCommitter(self._transaction)
         self._process_lock = _sqlite_writer_lock(engine)
         self._read_options = read_options(engine)
@@ -277,10 +277,10 @@ class Archive:
             return self._committer.submit_item(run_many, item)
 
     def _transaction(self, work: Callable[[Connection], T]) -> T:
-        """Run `work` in one write transaction, on the index writer's thread. Its
-        connection is kept from one transaction to the next (a checkout and a return
-        per transaction cost more than a small commit); after any failure it is
-        replaced. A kept connection found broken (a database restart) is replaced and
+        """Run `work` in one write transaction (one at a time: the group committer's
+        lead runs it). Its connection is kept from one transaction to the next (a
+        checkout and a return per transaction cost more than a small commit); after any
+        failure it is replaced. A kept connection found broken (a database restart) is replaced and
         the work run once more: store work is safe to run again even if the lost
         connection had committed it (the unique SOP Instance UID makes it a race)."""
         kept = self._writer is not None
