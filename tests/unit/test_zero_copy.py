@@ -4,6 +4,7 @@ httpx."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import threading
@@ -20,6 +21,27 @@ from hounsfield import zero_copy
 from hounsfield.zero_copy import EXTENSION, ZeroCopyProtocol, in_page_cache, send_file
 
 BIG = 48 << 20  # more than loopback's socket buffers hold
+
+
+@contextlib.contextmanager
+def _running(app, protocol=ZeroCopyProtocol) -> Iterator[str]:
+    """A real uvicorn server (uvloop, httptools) of `app` on a free loopback port."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, loop="uvloop",
+                            http=protocol, lifespan="off", log_level="critical")
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started and time.monotonic() < deadline:
+        time.sleep(0.02)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(10)
 
 
 @pytest.fixture(scope="module")
@@ -52,21 +74,9 @@ def _app(payload: Path, seen: list[dict]):
 
 @pytest.fixture(scope="module")
 def served(payload: Path) -> Iterator[tuple[str, list[dict]]]:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
     seen: list[dict] = []
-    config = uvicorn.Config(_app(payload, seen), host="127.0.0.1", port=port, loop="uvloop",
-                            http=ZeroCopyProtocol, lifespan="off", log_level="warning")
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.02)
-    yield f"http://127.0.0.1:{port}", seen
-    server.should_exit = True
-    thread.join(10)
+    with _running(_app(payload, seen)) as url:
+        yield url, seen
 
 
 def _expected(payload: Path, offset: int, count: int, prefix: int = 5) -> bytes:
@@ -233,20 +243,8 @@ def recorded() -> Iterator[tuple[str, list[bytes]]]:
         def connection_made(self, transport) -> None:  # type: ignore[override]
             super().connection_made(_RecordingTransport(transport, writes))
 
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    config = uvicorn.Config(_head_app(), host="127.0.0.1", port=port, loop="uvloop",
-                            http=Recording, lifespan="off", log_level="critical")
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.02)
-    yield f"http://127.0.0.1:{port}", writes
-    server.should_exit = True
-    thread.join(10)
+    with _running(_head_app(), Recording) as url:
+        yield url, writes
 
 
 def test_a_small_answer_goes_out_in_one_write(recorded):
@@ -297,22 +295,8 @@ def test_a_request_body_is_read_ahead_up_to_the_body_buffer() -> None:
         await send({"type": "http.response.body", "body": b"ok"})
 
     body = os.urandom(4 * zero_copy.BODY_BUFFER)
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, loop="uvloop",
-                            http=ZeroCopyProtocol, lifespan="off", log_level="warning")
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.02)
-    try:
-        answer = httpx.post(f"http://127.0.0.1:{port}/", content=body, timeout=10)
-    finally:
-        server.should_exit = True
-        thread.join(10)
+    with _running(app) as url:
+        answer = httpx.post(url + "/", content=body, timeout=10)
     assert answer.status_code == 200 and bytes(received) == body
     assert chunks[0] > zero_copy.BODY_BUFFER  # read ahead until past the buffer
     assert max(chunks) <= zero_copy.BODY_BUFFER + (1 << 20)  # then reading paused
