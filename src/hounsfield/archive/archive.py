@@ -280,9 +280,10 @@ class Archive:
         """Run `work` in one write transaction (one at a time: the group committer's
         lead runs it). Its connection is kept from one transaction to the next (a
         checkout and a return per transaction cost more than a small commit); after any
-        failure it is replaced. A kept connection found broken (a database restart) is replaced and
-        the work run once more: store work is safe to run again even if the lost
-        connection had committed it (the unique SOP Instance UID makes it a race)."""
+        failure it is replaced. A kept connection found broken (a database restart) is
+        replaced and the work run once more: store work is safe to run again even if
+        the lost connection had committed it (the unique SOP Instance UID makes it a
+        race)."""
         kept = self._writer is not None
         try:
             return self._run_writer(work)
