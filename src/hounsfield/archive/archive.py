@@ -70,7 +70,6 @@ class Archive:
             settings.data_dir, keep_cached=settings.cache_stored_blobs))
 
     def close(self) -> None:
-        self._committer.close()
         self._drop_writer()
         self._process_lock.close()
         self.engine.dispose()

@@ -86,10 +86,7 @@ def _batch(committer: GroupCommitter, works) -> list:
 def test_a_batch_commits_in_one_transaction(engine) -> None:
     transactions: list[int] = []
     committer = _committer(engine, transactions)
-    try:
-        outcomes = _batch(committer, [_insert(f"u{i}") for i in range(5)])
-    finally:
-        committer.close()
+    outcomes = _batch(committer, [_insert(f"u{i}") for i in range(5)])
     assert outcomes == [f"u{i}" for i in range(5)]
     assert _uids(engine) == ["first"] + [f"u{i}" for i in range(5)]
     assert len(transactions) == 2  # the first piece alone, then the five together
@@ -98,10 +95,7 @@ def test_a_batch_commits_in_one_transaction(engine) -> None:
 def test_a_failing_piece_fails_alone_and_the_others_commit(engine) -> None:
     transactions: list[int] = []
     committer = _committer(engine, transactions)
-    try:
-        outcomes = _batch(committer, [_insert("a"), _insert("first"), _insert("b")])
-    finally:
-        committer.close()
+    outcomes = _batch(committer, [_insert("a"), _insert("first"), _insert("b")])
     assert outcomes[0] == "a" and outcomes[2] == "b"
     assert "UNIQUE" in str(outcomes[1])
     assert _uids(engine) == ["a", "b", "first"]
@@ -112,11 +106,8 @@ def test_items_of_one_kind_run_in_one_call(engine) -> None:
     calls: list[list[str]] = []
     many = _insert_many(calls)
     committer = _committer(engine, transactions)
-    try:
-        outcomes = _batch(committer, [(many, "a"), (many, "b"), _insert("c"), (many, "d"),
-                                      (many, "e"), (many, "f")])
-    finally:
-        committer.close()
+    outcomes = _batch(committer, [(many, "a"), (many, "b"), _insert("c"), (many, "d"),
+                                  (many, "e"), (many, "f")])
     assert outcomes == ["A", "B", "c", "D", "E", "F"]
     assert calls == [["a", "b"], ["d", "e", "f"]]  # a plain piece between splits the run
     assert len(transactions) == 2
@@ -128,10 +119,7 @@ def test_an_item_that_fails_its_call_fails_alone(engine) -> None:
     calls: list[list[str]] = []
     many = _insert_many(calls)
     committer = _committer(engine, transactions)
-    try:
-        outcomes = _batch(committer, [(many, "a"), (many, "first"), (many, "b")])
-    finally:
-        committer.close()
+    outcomes = _batch(committer, [(many, "a"), (many, "first"), (many, "b")])
     assert outcomes[0] == "A" and outcomes[2] == "B"
     assert "UNIQUE" in str(outcomes[1])
     assert calls == [["a", "first", "b"], ["a"], ["first"], ["b"]]
@@ -143,10 +131,7 @@ def test_a_run_many_returning_too_few_results_fails_its_items(engine) -> None:
 
     def wrong(conn: Connection, items: list[str]) -> list[str]:
         return []
-    try:
-        outcomes = _batch(committer, [(wrong, "a")])
-    finally:
-        committer.close()
+    outcomes = _batch(committer, [(wrong, "a")])
     assert isinstance(outcomes[0], RuntimeError) and "0 results for 1" in str(outcomes[0])
 
 

@@ -64,7 +64,7 @@ class FilesystemBlobStore:
         Each step still waits for the one before, as any filesystem needs."""
         target = self.path(key)
         try:
-            self._mark(key, path)
+            _link_marker(path, self._marker(key))  # a second name of the file
             _fsync_file(path, drop_cached=not self._keep_cached)
             self._folders.sync(self.journal_dir)
             self._make_dirs(target.parent)
@@ -94,15 +94,9 @@ class FilesystemBlobStore:
         except OSError as exc:
             raise StorageUnavailableError(f"cannot journal blob {key}: {exc.strerror}") from exc
 
-    def _mark(self, key: str, path: Path | None = None) -> None:
-        """The journal marker of `key`, not yet durable; its time is now. With `path`,
-        the marker is a hard link to that file (one already there is kept: another
-        store of the same key at the same time, or a replaced version's)."""
-        marker = self._marker(key)
-        if path is not None:
-            _link_marker(path, marker)
-            return
-        fd = os.open(marker, os.O_WRONLY | os.O_CREAT, 0o600)
+    def _mark(self, key: str) -> None:
+        """The journal marker of `key`, an empty file, not yet durable; its time is now."""
+        fd = os.open(self._marker(key), os.O_WRONLY | os.O_CREAT, 0o600)
         try:
             os.utime(fd)
         finally:
@@ -206,6 +200,9 @@ _SYNC_FILE_RANGE_WRITE = 2  # <fcntl.h>
 
 
 def _link_marker(path: Path, marker: Path) -> None:
+    """The journal marker as a hard link to the file at `path`, its time now; a marker
+    already there is kept (another store of the same key at the same time, or the
+    replaced version's)."""
     for _ in range(_MARKER_ATTEMPTS):
         with contextlib.suppress(FileExistsError):
             os.link(path, marker)

@@ -98,9 +98,6 @@ class GroupCommitter:
         with self._lock:
             return len(self._queue)
 
-    def close(self) -> None:
-        """Nothing to stop: the callers run the transactions."""
-
     def _submit(self, pending: _Pending) -> Any:
         with self._lock:
             self._queue.append(pending)

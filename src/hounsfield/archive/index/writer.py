@@ -20,15 +20,12 @@ from hounsfield.archive.index.schema import instance, patient, series, study
 from hounsfield.archive.record import InstanceRecord
 
 E = TypeVar("E")
-_FIND_INSTANCE = ("SELECT pk, digest, blob_key, series_fk, size_bytes FROM instance "
-                  "WHERE sop_instance_uid = :uid")
 _FOUND_COLUMNS = ("pk", "digest", "blob_key", "series_fk", "size_bytes")
 
 
 def find_instance(conn: Connection, sop_instance_uid: str) -> dict[str, Any] | None:
     """The stored version of an instance: its digest, blob key and place."""
-    row = run_one(conn, _FIND_INSTANCE, uid=sop_instance_uid)
-    return dict(zip(_FOUND_COLUMNS, row, strict=True)) if row else None
+    return find_instances(conn, [sop_instance_uid]).get(sop_instance_uid)
 
 
 def find_instances(conn: Connection, sop_instance_uids: Sequence[str]) -> dict[str, dict[str, Any]]:
