@@ -29,7 +29,7 @@ from hounsfield.archive.blobs.base import BlobStore, blob_key
 from hounsfield.archive.blobs.filesystem import FilesystemBlobStore
 from hounsfield.archive.count_cache import CountCache
 from hounsfield.archive.frame_tables import FrameTableCache
-from hounsfield.archive.index import migrate, writer
+from hounsfield.archive.index import migrate, plain_sql, writer
 from hounsfield.archive.index.engine import WRITE, create_index_engine, read_options
 from hounsfield.archive.index.group_commit import GroupCommitter
 from hounsfield.archive.instance_file import describe_file
@@ -148,12 +148,9 @@ class Archive:
         the stored version and insert nothing. Two stores of one SOP Instance UID in
         one batch, or in two processes at once: the unique key fails the later one
         (IntegrityError)."""
-        stored = writer.find_instances(conn, [record.uids.sop_instance
-                                              for record, _ in entries])
-        new = [entry for entry in entries if entry[0].uids.sop_instance not in stored]
-        writer.insert_instances(conn, new)
+        stored = writer.insert_new_instances(conn, entries)
         if self._extra:
-            for record, _ in new:
+            for record in (r for r, _ in entries if r.uids.sop_instance not in stored):
                 extra_index.index_instance(conn, record, self._extra)
         return [stored.get(record.uids.sop_instance) for record, _ in entries]
 
@@ -295,14 +292,14 @@ class Archive:
     def _run_writer(self, work: Callable[[Connection], T]) -> T:
         conn = self._writer or self._connect_writer()
         try:
-            with self._process_lock(), conn.begin():
+            with self._process_lock(), conn.begin(), plain_sql.transaction(conn):
                 return work(conn)
         except BaseException:
             self._drop_writer()
             raise
 
     def _connect_writer(self) -> Connection:
-        self._writer = self.engine.connect().execution_options(**WRITE)
+        self._writer = self.engine.connect().execution_options(**WRITE, **self._read_options)
         return self._writer
 
     def _drop_writer(self) -> None:

@@ -5,7 +5,9 @@ begun explicitly, `BEGIN IMMEDIATE` for writers (so two writers never deadlock o
 upgrade), while readers run statement by statement; WAL lets them run beside the writer;
 `synchronous=FULL` makes every commit durable before the archive acknowledges a store.
 
-PostgreSQL: the store path's look-ups run in autocommit (`read_options`). A pooled
+PostgreSQL: the store path's look-ups run in autocommit (`read_options`), and so does
+the writer's connection, whose transactions `plain_sql.transaction` begins and ends
+itself (to send BEGIN and COMMIT with other statements). A pooled
 connection that has been idle for `IDLE_PING_SECONDS` is pinged
 when checked out, and replaced if the server no longer answers (after a database
 restart, say). A connection in steady use is not: a ping on every checkout would cost
@@ -21,6 +23,8 @@ from typing import Any
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, DisconnectionError
+
+from hounsfield.archive.index import plain_sql
 
 WRITE = {"hounsfield_write": True}
 IDLE_PING_SECONDS = 1.0
@@ -43,6 +47,7 @@ def create_index_engine(url: str) -> Engine:
 
 def _server_engine(url: str, idle_ping_seconds: float) -> Engine:
     engine = create_engine(url, pool_size=8, max_overflow=16)
+    event.listen(engine, "before_cursor_execute", plain_sql.send_queued)
 
     @event.listens_for(engine, "checkin")
     def _checked_in(_dbapi_connection: Any, record: Any) -> None:

@@ -6,6 +6,12 @@ Core select). These statements are written once as text with :name parameters,
 turned into the driver's parameter style once, and run inside the connection's
 transaction; driver errors are wrapped as SQLAlchemy wraps them, so callers see one
 kind of error.
+
+In a write transaction on a server database (`transaction`), statements whose answer is
+not needed (`run`, `run_many`) wait in a queue, and go with the next statement that
+needs its answer, or with the COMMIT, in one round trip (psycopg's pipeline mode): the
+transaction's BEGIN goes with its first look-up. A store so costs two or three round
+trips instead of five.
 """
 
 from __future__ import annotations
@@ -21,6 +27,9 @@ from sqlalchemy.exc import DBAPIError
 _PYFORMAT: dict[str, str] = {}
 
 
+_QUEUE = "hounsfield_queued"  # conn.info key: statements waiting to be sent
+
+
 def run_one(conn: Connection, sql: str, **params: Any) -> tuple[Any, ...] | None:
     """Execute `sql`; its first row, if any."""
     rows = _execute(conn, sql, params, first_only=True)
@@ -32,50 +41,121 @@ def run_all(conn: Connection, sql: str, **params: Any) -> list[tuple[Any, ...]]:
     return _execute(conn, sql, params, first_only=False)
 
 
+def run_each(conn: Connection, *statements: tuple[str, dict[str, Any]]
+             ) -> list[list[tuple[Any, ...]]]:
+    """Execute each (sql, params) in turn; the rows of each. In a `transaction` on a
+    server database they go in one round trip."""
+    queue = conn.info.get(_QUEUE)
+    if queue is None:
+        return [_execute(conn, sql, params, first_only=False) for sql, params in statements]
+    return _send(conn, [*queue.take(), *((_driver_sql(conn, sql), params)
+                                         for sql, params in statements)], len(statements))
+
+
 def run(conn: Connection, sql: str, **params: Any) -> None:
-    """Execute `sql`, whose answer is not needed (so it can be pipelined)."""
-    sql = _driver_sql(conn, sql)
-    dbapi = conn.dialect.loaded_dbapi
-    cursor = conn.connection.cursor()
-    try:
-        cursor.execute(sql, params)
-    except dbapi.Error as exc:
-        raise DBAPIError.instance(sql, params, exc, dbapi.Error) from exc
-    finally:
-        cursor.close()
-
-
-@contextlib.contextmanager
-def pipeline(conn: Connection) -> Iterator[None]:
-    """Statements `run` inside go to a server database together, in one round trip
-    (psycopg's pipeline mode), and their errors come at the end of the block; other
-    drivers run them one by one."""
-    driver = conn.connection.driver_connection
-    if not hasattr(driver, "pipeline"):
-        yield
-        return
-    dbapi = conn.dialect.loaded_dbapi
-    try:
-        with driver.pipeline():
-            yield
-    except dbapi.Error as exc:
-        raise DBAPIError.instance("(pipeline)", None, exc, dbapi.Error) from exc
+    """Execute `sql`, whose answer is not needed (so it can wait in the queue)."""
+    run_many(conn, sql, [params])
 
 
 def run_many(conn: Connection, sql: str, rows: list[dict[str, Any]]) -> None:
-    """Execute `sql` once per parameter set in `rows` (the driver's executemany: one
-    prepared statement for SQLite, one pipelined round trip for psycopg)."""
+    """Execute `sql` once per parameter set in `rows` (for SQLite the driver's
+    executemany: one prepared statement)."""
     if not rows:
         return
     sql = _driver_sql(conn, sql)
+    queue = conn.info.get(_QUEUE)
+    if queue is not None:
+        queue.add(sql, rows)
+        return
     dbapi = conn.dialect.loaded_dbapi
     cursor = conn.connection.cursor()
     try:
         cursor.executemany(sql, rows)
     except dbapi.Error as exc:
-        raise DBAPIError.instance(sql, rows, exc, dbapi.Error) from exc
+        raise _wrapped(conn, sql, rows, exc) from exc
     finally:
         cursor.close()
+
+
+@contextlib.contextmanager
+def transaction(conn: Connection) -> Iterator[None]:
+    """A write transaction of our own on a server database connection in autocommit
+    (psycopg): BEGIN waits in the queue for the first statement that needs an answer,
+    COMMIT takes what is left in one round trip; a failure rolls back. Statements
+    SQLAlchemy executes itself see the queue sent first (`send_queued`, an engine
+    listener). For a driver without pipeline mode (SQLite), or a connection not in
+    autocommit, nothing happens here: the caller's `conn.begin()` is the transaction."""
+    driver = conn.connection.driver_connection
+    if not (hasattr(driver, "pipeline") and driver.autocommit):
+        yield
+        return
+    queue = _Queue()
+    queue.add("BEGIN", [None])
+    conn.info[_QUEUE] = queue
+    try:
+        yield
+        statements = queue.take()
+        if queue.begun:
+            _send(conn, [*statements, ("COMMIT", None)], 0)
+    except BaseException:
+        if queue.begun:
+            with contextlib.suppress(Exception):
+                driver.execute("ROLLBACK")
+        raise
+    finally:
+        conn.info.pop(_QUEUE, None)
+
+
+def send_queued(conn: Connection, *_args: Any) -> None:
+    """Send the queued statements now (before a statement SQLAlchemy executes itself;
+    an engine's "before_cursor_execute" listener)."""
+    queue = conn.info.get(_QUEUE)
+    if queue is not None and queue.statements:
+        _send(conn, queue.take(), 0)
+
+
+class _Queue:
+    __slots__ = ("statements", "begun")
+
+    def __init__(self) -> None:
+        self.statements: list[tuple[str, Any]] = []
+        self.begun = False  # BEGIN has been sent
+
+    def add(self, sql: str, rows: list[Any]) -> None:
+        self.statements += [(sql, params) for params in rows]
+
+    def take(self) -> list[tuple[str, Any]]:
+        taken, self.statements = self.statements, []
+        if taken:
+            self.begun = True
+        return taken
+
+
+def _send(conn: Connection, statements: list[tuple[str, Any]],
+          answered: int) -> list[list[tuple[Any, ...]]]:
+    """Send `statements` in one pipeline; the rows of the last `answered` of them."""
+    driver = conn.connection.driver_connection
+    dbapi = conn.dialect.loaded_dbapi
+    cursors = []
+    try:
+        with driver.pipeline():
+            for sql, params in statements:
+                cursors.append(driver.execute(sql, params))
+        return [cursor.fetchall() if cursor.description is not None else []
+                for cursor in cursors[len(cursors) - answered:]]
+    except dbapi.Error as exc:
+        raise _wrapped(conn, "; ".join(sql for sql, _ in statements), None, exc) from exc
+    finally:
+        for cursor in cursors:
+            cursor.close()
+
+
+def _wrapped(conn: Connection, sql: str, params: Any, exc: Exception) -> DBAPIError:
+    """The driver's error as SQLAlchemy would raise it, telling whether the connection
+    is lost."""
+    lost = conn.dialect.is_disconnect(exc, conn.connection.driver_connection, None)
+    return DBAPIError.instance(sql, params, exc, conn.dialect.loaded_dbapi.Error,
+                               connection_invalidated=lost)
 
 
 def _driver_sql(conn: Connection, sql: str) -> str:
@@ -87,6 +167,10 @@ def _driver_sql(conn: Connection, sql: str) -> str:
 def _execute(conn: Connection, sql: str, params: dict[str, Any],
              first_only: bool) -> list[tuple[Any, ...]]:
     sql = _driver_sql(conn, sql)
+    queue = conn.info.get(_QUEUE)
+    if queue is not None:
+        rows = _send(conn, [*queue.take(), (sql, params)], 1)[0]
+        return rows[:1] if first_only else rows
     dbapi = conn.dialect.loaded_dbapi
     cursor = conn.connection.cursor()
     try:
@@ -98,7 +182,7 @@ def _execute(conn: Connection, sql: str, params: dict[str, Any],
             return [row] if row is not None else []
         return cursor.fetchall()
     except dbapi.Error as exc:
-        raise DBAPIError.instance(sql, params, exc, dbapi.Error) from exc
+        raise _wrapped(conn, sql, params, exc) from exc
     finally:
         cursor.close()
 

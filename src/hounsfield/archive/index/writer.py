@@ -15,7 +15,7 @@ from typing import Any, TypeVar
 from sqlalchemy import Connection, delete, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
-from hounsfield.archive.index.plain_sql import pipeline, run, run_all, run_many, run_one
+from hounsfield.archive.index.plain_sql import run, run_each, run_many, run_one
 from hounsfield.archive.index.schema import instance, patient, series, study
 from hounsfield.archive.record import InstanceRecord
 
@@ -32,10 +32,18 @@ def find_instances(conn: Connection, sop_instance_uids: Sequence[str]) -> dict[s
     """The stored versions of those of the instances that are stored, by SOP Instance UID."""
     if not sop_instance_uids:
         return {}
+    (rows,) = run_each(conn, _find_statement(sop_instance_uids))
+    return _found(rows)
+
+
+def _find_statement(sop_instance_uids: Sequence[str]) -> tuple[str, dict[str, str]]:
     names = [f"uid{number}" for number in range(len(sop_instance_uids))]
     sql = (f"SELECT sop_instance_uid, {', '.join(_FOUND_COLUMNS)} FROM instance "
            f"WHERE sop_instance_uid IN ({', '.join(':' + name for name in names)})")
-    rows = run_all(conn, sql, **dict(zip(names, sop_instance_uids, strict=True)))
+    return sql, dict(zip(names, sop_instance_uids, strict=True))
+
+
+def _found(rows: list[tuple[Any, ...]]) -> dict[str, dict[str, Any]]:
     return {row[0]: dict(zip(_FOUND_COLUMNS, row[1:], strict=True)) for row in rows}
 
 
@@ -66,23 +74,41 @@ def insert_instance(conn: Connection, record: InstanceRecord, blob_key: str) -> 
     insert_instances(conn, [(record, blob_key)])
 
 
-def insert_instances(conn: Connection, entries: Sequence[tuple[InstanceRecord, str]]) -> None:
+def insert_new_instances(conn: Connection, entries: Sequence[tuple[InstanceRecord, str]]
+                         ) -> dict[str, dict[str, Any]]:
+    """Add those of the instances whose SOP Instance UID is not stored yet, as
+    `insert_instances` does; return the stored versions of the others, by SOP Instance
+    UID. The look-up and the lock of the first study go together (one round trip to a
+    server database, with the transaction's BEGIN)."""
+    if not entries:
+        return {}
+    first = _by_study(entries)[0][0][0].uids
+    found, locked = run_each(conn, _find_statement([r.uids.sop_instance for r, _ in entries]),
+                             _lock_statement(conn, first.study, first.series))
+    stored = _found(found)
+    insert_instances(conn, [entry for entry in entries
+                            if entry[0].uids.sop_instance not in stored],
+                     locked=(first.study, first.series, locked[0] if locked else None))
+    return stored
+
+
+def insert_instances(conn: Connection, entries: Sequence[tuple[InstanceRecord, str]],
+                     locked: tuple[str, str, Any] | None = None) -> None:
     """Add many instances (with their blob keys) set-based: per study one lock and one
     counter update, per series one look-up and one counter update, and one multi-row
     insert of the instance rows. Raises SeriesInOtherStudyError for an instance whose
-    series is stored in another study."""
+    series is stored in another study. `locked`: (study UID, series UID, the row of
+    `_LOCK_STUDY`), for a study this transaction has locked already."""
     now = time.time()
-    studies = _grouped(entries, lambda entry: entry[0].uids.study)
-    studies.sort(key=lambda in_study: in_study[0][0].uids.study)  # one lock order for all
-    for in_study in studies:
+    for in_study in _by_study(entries):
         by_series = _grouped(in_study, lambda entry: entry[0].uids.series)
-        study_pk, modalities, classes, first_series = _locked_study(conn, in_study[0][0], now)
+        study_pk, modalities, classes, known = _locked_study(conn, in_study[0][0], now, locked)
         new_series = 0
         rows, counted = [], []
-        for index, in_series in enumerate(by_series):
+        for in_series in by_series:
             record = in_series[0][0]
-            found = first_series if index == 0 else run_one(conn, _SERIES_PK,
-                                                            uid=record.uids.series)
+            found = known.get(record.uids.series) or run_one(conn, _SERIES_PK,
+                                                             uid=record.uids.series)
             series_pk = _series_in(found, record, study_pk)
             if series_pk is None:
                 series_pk = _new_series(conn, record, study_pk, now)
@@ -90,15 +116,15 @@ def insert_instances(conn: Connection, entries: Sequence[tuple[InstanceRecord, s
             rows += [_instance_values(r, key, series_pk, now) for r, key in in_series]
             counted.append((series_pk, len(in_series)))
         records = [record for record, _ in in_study]
-        with pipeline(conn):  # no answer is needed: one round trip to a server database
-            run_many(conn, _INSERT_INSTANCE, rows)
-            for series_pk, count in counted:
-                run(conn, _COUNT_SERIES, count=count, now=now, pk=series_pk)
-            run(conn, _COUNT_STUDY, count=len(records), new_series=new_series,
-                size=sum(record.size_bytes for record in records),
-                modalities=_with(modalities, *(r.series.get("modality") for r in records)),
-                classes=_with(classes, *(r.uids.sop_class for r in records)),
-                now=now, pk=study_pk)
+        # no answer is needed: on a server database, these go with the COMMIT
+        run_many(conn, _INSERT_INSTANCE, rows)
+        for series_pk, count in counted:
+            run(conn, _COUNT_SERIES, count=count, now=now, pk=series_pk)
+        run(conn, _COUNT_STUDY, count=len(records), new_series=new_series,
+            size=sum(record.size_bytes for record in records),
+            modalities=_with(modalities, *(r.series.get("modality") for r in records)),
+            classes=_with(classes, *(r.uids.sop_class for r in records)),
+            now=now, pk=study_pk)
 
 
 class SeriesInOtherStudyError(Exception):
@@ -118,6 +144,15 @@ def _series_in(found: Any, record: InstanceRecord, study_pk: int) -> int | None:
     if found[1] != study_pk:
         raise SeriesInOtherStudyError(record, study_pk)
     return found[0]
+
+
+def _by_study(entries: Sequence[tuple[InstanceRecord, str]]
+              ) -> list[list[tuple[InstanceRecord, str]]]:
+    """The entries grouped by study, in Study Instance UID order (one lock order for all
+    writers: no deadlock)."""
+    studies = _grouped(entries, lambda entry: entry[0].uids.study)
+    studies.sort(key=lambda in_study: in_study[0][0].uids.study)
+    return studies
 
 
 def _grouped(entries: Sequence[E], key: Callable[[E], str]) -> list[list[E]]:
@@ -141,16 +176,32 @@ def _instance_values(record: InstanceRecord, blob_key: str, series_pk: int,
         preamble_missing=record.preamble_missing)
 
 
-def _locked_study(conn: Connection, record: InstanceRecord, now: float) -> Any:
+def _locked_study(conn: Connection, record: InstanceRecord, now: float,
+                  locked: tuple[str, str, Any] | None) -> Any:
     """The study row (pk, modalities, SOP classes), created if new, locked for update,
-    and the row (pk, study_fk) of the record's series, if stored: one statement."""
-    lock = _LOCK_STUDY + (" FOR UPDATE OF st" if conn.dialect.name == "postgresql" else "")
+    and the rows (pk, study_fk) of series known to be stored, by UID: the record's
+    series is looked up in the same statement (or was, in `locked`)."""
     uids = record.uids
-    row = run_one(conn, lock, study=uids.study, series=uids.series)
+    if locked is not None and locked[0] == uids.study:
+        series_uid, row = locked[1], locked[2]
+    else:
+        series_uid, row = uids.series, _lock(conn, uids.study, uids.series)
     if row is None:
         _study_pk(conn, record, now)
-        row = run_one(conn, lock, study=uids.study, series=uids.series)
-    return row[0], row[1], row[2], (row[3], row[4])
+        row = _lock(conn, uids.study, series_uid)
+    known = {series_uid: (row[3], row[4])} if row[3] is not None else {}
+    return row[0], row[1], row[2], known
+
+
+def _lock(conn: Connection, study_uid: str, series_uid: str) -> Any:
+    sql, params = _lock_statement(conn, study_uid, series_uid)
+    return run_one(conn, sql, **params)
+
+
+def _lock_statement(conn: Connection, study_uid: str, series_uid: str
+                    ) -> tuple[str, dict[str, str]]:
+    lock = _LOCK_STUDY + (" FOR UPDATE OF st" if conn.dialect.name == "postgresql" else "")
+    return lock, {"study": study_uid, "series": series_uid}
 
 
 def _new_series(conn: Connection, record: InstanceRecord, study_pk: int, now: float) -> int:
