@@ -7,11 +7,10 @@ upgrade), while readers run statement by statement; WAL lets them run beside the
 
 PostgreSQL: the store path's look-ups run in autocommit (`read_options`), and so does
 the writer's connection, whose transactions `plain_sql.transaction` begins and ends
-itself (to send BEGIN and COMMIT with other statements). A pooled
-connection that has been idle for `IDLE_PING_SECONDS` is pinged
-when checked out, and replaced if the server no longer answers (after a database
-restart, say). A connection in steady use is not: a ping on every checkout would cost
-a round trip per transaction, a fifth of what a store costs there.
+itself (to send BEGIN and COMMIT with other statements). A pooled connection that has
+been idle for `IDLE_PING_SECONDS` is pinged when checked out, and replaced if the server
+no longer answers (after a database restart, say). A connection in steady use is not:
+a ping on every checkout would cost a round trip, half of what a store costs there.
 """
 
 from __future__ import annotations

@@ -90,13 +90,11 @@ def transaction(conn: Connection) -> Iterator[None]:
         yield
         return
     queue = _Queue()
-    queue.add("BEGIN", [None])
     conn.info[_QUEUE] = queue
     try:
         yield
-        statements = queue.take()
-        if queue.begun:
-            _send(conn, [*statements, ("COMMIT", None)], 0)
+        if queue.begun or queue.statements:
+            _send(conn, [*queue.take(), ("COMMIT", None)], 0)
     except BaseException:
         if queue.begun:
             with contextlib.suppress(Exception):
@@ -107,14 +105,16 @@ def transaction(conn: Connection) -> Iterator[None]:
 
 
 def send_queued(conn: Connection, *_args: Any) -> None:
-    """Send the queued statements now (before a statement SQLAlchemy executes itself;
-    an engine's "before_cursor_execute" listener)."""
+    """Send the queued statements, BEGIN first if not sent yet, now: before a statement
+    SQLAlchemy executes itself (an engine's "before_cursor_execute" listener)."""
     queue = conn.info.get(_QUEUE)
-    if queue is not None and queue.statements:
+    if queue is not None and (queue.statements or not queue.begun):
         _send(conn, queue.take(), 0)
 
 
 class _Queue:
+    """The statements of a transaction not sent yet; BEGIN goes with the first ones."""
+
     __slots__ = ("statements", "begun")
 
     def __init__(self) -> None:
@@ -125,9 +125,11 @@ class _Queue:
         self.statements += [(sql, params) for params in rows]
 
     def take(self) -> list[tuple[str, Any]]:
+        """The statements to send now (after BEGIN, the first time)."""
         taken, self.statements = self.statements, []
-        if taken:
+        if not self.begun:
             self.begun = True
+            taken.insert(0, ("BEGIN", None))
         return taken
 
 
