@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import shutil
 import time
 
 import orjson
 import pytest
 from helpers.dicom_files import ct_instance, part10_bytes, spool
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from hounsfield.archive.archive import Archive
 from hounsfield.archive.index.schema import instance, patient, series, study
@@ -76,6 +77,34 @@ def test_same_instance_twice_is_idempotent(archive: Archive) -> None:
     assert again.disposition is Disposition.ALREADY_STORED and again.stored
     assert rows(archive, study, study.c.number_of_instances) == [(1,)]
     assert len(archive.blobs.keys()) == 1
+
+
+def _as_indexed_with_sha256(archive: Archive, data: bytes) -> None:
+    """Give the stored row the SHA-256 digest a row indexed before BLAKE3 holds."""
+    with archive.engine.begin() as conn:
+        conn.execute(update(instance).values(digest=hashlib.sha256(data).hexdigest()))
+
+
+@pytest.mark.parametrize("look_first", [False, True])
+def test_an_instance_indexed_with_sha256_is_found_the_same_when_sent_again(
+        archive: Archive, look_first: bool) -> None:
+    data = part10_bytes(ct_instance())
+    assert store(archive, data).disposition is Disposition.STORED
+    _as_indexed_with_sha256(archive, data)
+    again = store(archive, data, look_first=look_first)
+    assert again.disposition is Disposition.ALREADY_STORED, again.message
+    assert rows(archive, study, study.c.number_of_instances) == [(1,)]
+    assert len(archive.blobs.keys()) == 1 and unsettled(archive) == []
+
+
+def test_another_object_under_a_uid_indexed_with_sha256_is_rejected(archive: Archive) -> None:
+    sop = "1.2.3.4.5.6.9"
+    first = part10_bytes(ct_instance(sop=sop, seed=1))
+    store(archive, first)
+    _as_indexed_with_sha256(archive, first)
+    outcome = store(archive, part10_bytes(ct_instance(sop=sop, seed=2)))
+    assert outcome.failure_reason == status.DUPLICATE_SOP_INSTANCE
+    assert len(archive.blobs.keys()) == 1 and unsettled(archive) == []
 
 
 def test_other_object_with_same_uid_is_rejected_by_default(archive: Archive) -> None:

@@ -18,6 +18,7 @@ import logging
 import os
 import time
 from collections.abc import Callable, Iterator
+from functools import partial
 from pathlib import Path
 from typing import Any, BinaryIO, TypeVar
 
@@ -27,6 +28,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError, SQLAlchemyError
 from hounsfield.archive import extra_index
 from hounsfield.archive.blobs.base import BlobStore, blob_key
 from hounsfield.archive.blobs.filesystem import FilesystemBlobStore
+from hounsfield.archive.content_digest import same_content
 from hounsfield.archive.count_cache import CountCache
 from hounsfield.archive.frame_tables import FrameTableCache
 from hounsfield.archive.index import migrate, plain_sql, writer
@@ -104,9 +106,10 @@ class Archive:
         existing = None
         if look_first or self.settings.duplicate_policy == "replace":
             existing = self._look_up(lambda c: writer.find_instance(c, uids.sop_instance))
-        if existing is not None and (existing["digest"] == record.digest
-                                     or self.settings.duplicate_policy == "reject"):
-            return _as_stored(record, existing)
+        if existing is not None:
+            same = same_content(existing["digest"], record.digest, partial(path.open, "rb"))
+            if same or self.settings.duplicate_policy == "reject":
+                return _as_stored(record, same)
         key = blob_key(uids.study, uids.series, uids.sop_instance, record.digest)
         old_key = existing["blob_key"] if existing is not None else None
         if old_key is not None:
@@ -136,8 +139,10 @@ class Archive:
             if old_key is not None:
                 self._forget(old_key)
         if stored_before is not None:  # nothing was inserted
+            same = same_content(stored_before["digest"], record.digest,
+                                lambda: self.blobs.open(key))
             self._forget(key)  # the same key (same bytes) stays: it is referenced
-            return _as_stored(record, stored_before)
+            return _as_stored(record, same)
         self.blobs.settle(key)
         return _outcome(record, Disposition.REPLACED if old_key else Disposition.STORED)
 
@@ -357,10 +362,10 @@ class _RaceLostError(Exception):
     """A concurrent store of the same SOP Instance UID committed first."""
 
 
-def _as_stored(record: InstanceRecord, existing: dict[str, Any]) -> StoreOutcome:
+def _as_stored(record: InstanceRecord, same: bool) -> StoreOutcome:
     """The outcome for an instance whose SOP Instance UID is stored already: the same
-    object (same digest) is stored; another one is refused (policy "reject")."""
-    if existing["digest"] == record.digest:
+    object (`same` bytes) is stored; another one is refused (policy "reject")."""
+    if same:
         return _outcome(record, Disposition.ALREADY_STORED)
     uids = record.uids
     return _failed(status.DUPLICATE_SOP_INSTANCE,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import mmap
 import os
 from dataclasses import replace
@@ -11,6 +10,7 @@ from typing import Any, BinaryIO
 
 import orjson
 
+from hounsfield.archive.content_digest import digest_of, digest_of_stream
 from hounsfield.archive.record import InstanceRecord
 from hounsfield.archive.retrieve import FRAGMENTS
 from hounsfield.dicom import attributes, status
@@ -100,7 +100,7 @@ def _describe_fast(buf: mmap.mmap, file_size: int, bulk_data_threshold: int,
     layout = ImageLayout.of_model(model.model, _extended_offset_table(header, buf))
     frames = frame_table(buf, pixel, layout) if pixel is not None else None  # type: ignore[arg-type]
     return _record(uids, model, header.transfer_syntax_uid, layout.number_of_frames,
-                   file_size, hashlib.sha256(buf).hexdigest(), frames, pixel)
+                   file_size, digest_of(buf), frames, pixel)
 
 
 def _describe_full(fp: BinaryIO, bulk_data_threshold: int,
@@ -121,7 +121,7 @@ def _describe_full(fp: BinaryIO, bulk_data_threshold: int,
     if pixel is not None:
         frames = frame_table(fp, pixel, layout)
     return _record(uids, model, part10.transfer_syntax_uid, layout.number_of_frames,
-                   part10.file_size, _sha256(fp), frames, pixel)
+                   part10.file_size, digest_of_stream(fp), frames, pixel)
 
 
 def _record(uids: attributes.InstanceUIDs, model: InstanceJSON, transfer_syntax_uid: str,
@@ -178,11 +178,3 @@ def _check(ts_uid: str, uids: attributes.InstanceUIDs, expected_study: str | Non
             status.STUDY_INSTANCE_UID_MISMATCH,
             f"StudyInstanceUID {uids.study} does not match the study {expected_study} "
             "of the request URL", uids.sop_class, uids.sop_instance)
-
-
-def _sha256(fp) -> str:  # type: ignore[no-untyped-def]
-    fp.seek(0)
-    digest = hashlib.sha256()
-    while chunk := fp.read(_CHUNK):
-        digest.update(chunk)
-    return digest.hexdigest()

@@ -13,9 +13,11 @@ from hounsfield.dicom.uid import validate_uid
 
 
 def blob_key(study: str, series: str, sop_instance: str, digest: str) -> str:
-    """The storage key of one stored version of an instance."""
+    """The storage key of one stored version of an instance (`digest`: hex digits, after
+    an algorithm's prefix such as `blake3:`)."""
     for uid in (study, series, sop_instance):
         validate_uid(uid)
+    digest = digest.rpartition(":")[2]
     if len(digest) < 16 or not all(c in "0123456789abcdef" for c in digest):
         raise ValueError("digest must be lower-case hex")
     return f"{study}/{series}/{sop_instance}.{digest[:16]}.dcm"

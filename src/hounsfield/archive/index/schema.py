@@ -120,7 +120,7 @@ instance = Table(
     Column("number_of_frames", Integer, nullable=False, default=1),
     Column("blob_key", String(512), nullable=False),
     Column("size_bytes", BigInteger, nullable=False),
-    Column("digest", String(64), nullable=False),  # SHA-256 of the stored bytes, hex
+    Column("digest", String(64), nullable=False),  # of the stored bytes: content_digest
     Column("created_at", Float, nullable=False),
     # None: stored before this was recorded (migration 0005); the served length is unknown
     Column("preamble_missing", Boolean, nullable=True),
