@@ -48,6 +48,9 @@ class Settings:
     # are given back, so that a stream of stores reuses the same memory instead of
     # filling the cache (and evicting what readers use)
     cache_stored_blobs: bool = False
+    # milliseconds an index transaction waits, at most, for stores of its process that
+    # are under way (parsed, or their blob written) to join it: one commit for several
+    commit_linger_ms: float = 2.0
     qido_max_limit: int = 1000  # most matches one QIDO-RS response holds
     public_base_url: str = ""  # e.g. https://pacs.example.org: URLs in responses start so
     extra_query_attributes: tuple[str, ...] = ()  # keywords/tags indexed for QIDO-RS
@@ -153,6 +156,8 @@ def _check(s: Settings) -> None:
             problems.append(f"{name} must be at least 1")
     if s.bulk_data_threshold < 0 or s.recovery_grace_seconds < 0:
         problems.append("bulk_data_threshold and recovery_grace_seconds must not be negative")
+    if not 0 <= s.commit_linger_ms <= 1000:
+        problems.append("commit_linger_ms must be between 0 and 1000")
     if s.qido_max_limit < 1:
         problems.append("qido_max_limit must be at least 1")
     if not 1 <= s.thumbnail_size <= 8192:  # the renderer's largest viewport

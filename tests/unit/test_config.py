@@ -28,6 +28,8 @@ def test_file_then_environment_then_overrides(tmp_path: Path) -> None:
     ({"ae_titles": ["BAD\\AE"]}, "AE title"), ({"ae_titles": []}, "ae_titles"),
     ({"workers": 0}, "workers"),
     ({"cache_stored_blobs": "maybe"}, "cache_stored_blobs"),
+    ({"commit_linger_ms": -1}, "commit_linger_ms"),
+    ({"commit_linger_ms": "soon"}, "commit_linger_ms"),
     ({"qido_max_limit": 0}, "qido_max_limit"),
     ({"thumbnail_size": 0}, "thumbnail_size"),
     ({"repository_unique_id": "1.02.x"}, "repository_unique_id"),

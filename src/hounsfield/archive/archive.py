@@ -33,7 +33,7 @@ from hounsfield.archive.count_cache import CountCache
 from hounsfield.archive.frame_tables import FrameTableCache
 from hounsfield.archive.index import migrate, plain_sql, writer
 from hounsfield.archive.index.engine import WRITE, create_index_engine, read_options
-from hounsfield.archive.index.group_commit import GroupCommitter
+from hounsfield.archive.index.group_commit import Arrival, GroupCommitter
 from hounsfield.archive.instance_file import describe_file
 from hounsfield.archive.record import Disposition, InstanceRecord, StoreOutcome
 from hounsfield.archive.retrieve import Run, StoredInstance, Target, read_runs, stored_instances
@@ -54,7 +54,8 @@ class Archive:
         self.engine = engine
         self.blobs = blobs
         self._writer: Connection | None = None  # the write transactions' connection
-        self._committer = GroupCommitter(self._transaction)
+        self._committer = GroupCommitter(self._transaction,
+                                         linger=settings.commit_linger_ms / 1000)
         self._process_lock = _sqlite_writer_lock(engine)
         self._read_options = read_options(engine)
         self._extra = extra_paths(settings.extra_query_attributes)
@@ -87,10 +88,16 @@ class Archive:
         instance, no blob written for an instance stored already: for imports that
         may well be run twice)."""
         self.blobs.start_writing(path)  # the disk writes it while it is parsed
+        # announced: a transaction under way when this store is ready waits for it
+        with self._committer.coming() as arrival:
+            return self._store_announced(path, expected_study, look_first, arrival)
+
+    def _store_announced(self, path: Path, expected_study: str | None, look_first: bool,
+                         arrival: Arrival) -> StoreOutcome:
         try:
             record = describe_file(path, bulk_data_threshold=self.settings.bulk_data_threshold,
                                    expected_study=expected_study)
-            return self._store_record(record, path, look_first)
+            return self._store_record(record, path, look_first, arrival)
         except InstanceRejectedError as exc:
             return _failed(exc.failure_reason, exc.message, exc.sop_class_uid,
                            exc.sop_instance_uid)
@@ -100,8 +107,8 @@ class Archive:
         finally:
             path.unlink(missing_ok=True)
 
-    def _store_record(self, record: InstanceRecord, path: Path,
-                      look_first: bool) -> StoreOutcome:
+    def _store_record(self, record: InstanceRecord, path: Path, look_first: bool,
+                      arrival: Arrival) -> StoreOutcome:
         uids = record.uids
         existing = None
         if look_first or self.settings.duplicate_policy == "replace":
@@ -122,9 +129,9 @@ class Archive:
         stored_before = None  # found by the transaction: inserted meanwhile
         try:
             if old_key is None:
-                stored_before = self._write_item(self._index_new, (record, key))
+                stored_before = self._write_item(self._index_new, (record, key), arrival)
             else:
-                self._write(lambda c: self._replace(c, record, key, old_key))
+                self._write(lambda c: self._replace(c, record, key, old_key), arrival)
         except (IntegrityError, _RaceLostError):
             self._forget(key)
             return self._after_race(record)
@@ -265,17 +272,17 @@ class Archive:
                 **self._read_options) as conn:
             return work(conn)
 
-    def _write(self, work: Callable[[Connection], T]) -> T:
+    def _write(self, work: Callable[[Connection], T], arrival: Arrival | None = None) -> T:
         """Run `work` in a write transaction (shared with concurrent writers)."""
         with _index_errors():
-            return self._committer.submit(work)
+            return self._committer.submit(work, arrival)
 
     def _write_item(self, run_many: Callable[[Connection, list[Any]], list[T]],
-                    item: Any) -> T:
+                    item: Any, arrival: Arrival) -> T:
         """Run `run_many` on `item` and the like items of concurrent writers, in one call
-        of a shared write transaction."""
+        of a shared write transaction (the announced submission of `arrival`)."""
         with _index_errors():
-            return self._committer.submit_item(run_many, item)
+            return self._committer.submit_item(run_many, item, arrival)
 
     def _transaction(self, work: Callable[[Connection], T]) -> T:
         """Run `work` in one write transaction (one at a time: the group committer's

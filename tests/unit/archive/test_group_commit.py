@@ -4,6 +4,7 @@ that fails fails alone."""
 from __future__ import annotations
 
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -21,12 +22,12 @@ def engine(tmp_path):
     engine.dispose()
 
 
-def _committer(engine, transactions: list[int]) -> GroupCommitter:
+def _committer(engine, transactions: list[int], linger: float = 0.0) -> GroupCommitter:
     def transaction(work):
         with engine.begin() as conn:
             transactions.append(1)
             return work(conn)
-    return GroupCommitter(transaction)
+    return GroupCommitter(transaction, linger=linger)
 
 
 def _insert(uid: str, gate: threading.Event | None = None,
@@ -176,3 +177,67 @@ def test_the_lead_passes_to_the_first_caller_waiting(engine) -> None:
         gate.set()
         assert first.result(5) == "first" and [f.result(5) for f in futures] == ["a", "b", "c"]
     assert ran_in == [callers[0]] * 3 and len(transactions) == 2
+
+
+def test_a_lead_waits_for_an_announced_submission_and_commits_both_at_once(engine) -> None:
+    transactions: list[int] = []
+    committer = _committer(engine, transactions, linger=30)
+    announced, release = threading.Event(), threading.Event()
+
+    def announced_store() -> str:
+        with committer.coming() as arrival:
+            announced.set()
+            release.wait(5)  # parsing, writing the blob
+            return committer.submit(_insert("b"), arrival)
+
+    with ThreadPoolExecutor(2) as pool:
+        later = pool.submit(announced_store)
+        assert announced.wait(5)
+        first = pool.submit(committer.submit, _insert("a"))
+        time.sleep(0.1)
+        assert not first.done()  # its lead waits for the announced store
+        release.set()
+        assert (first.result(10), later.result(10)) == ("a", "b")
+    assert transactions == [1]
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM t")).scalar_one() == 2
+
+
+def test_a_lone_submission_does_not_wait(engine) -> None:
+    transactions: list[int] = []
+    committer = _committer(engine, transactions, linger=30)
+    with ThreadPoolExecutor(1) as pool:
+        assert pool.submit(committer.submit, _insert("a")).result(10) == "a"
+    assert transactions == [1]
+
+
+def test_an_announcement_withdrawn_releases_the_lead(engine) -> None:
+    """A store announced, then refused before it reaches the index (a file that is not
+    DICOM, say), does not keep the lead waiting out its linger."""
+    transactions: list[int] = []
+    committer = _committer(engine, transactions, linger=30)
+    announced, withdraw = threading.Event(), threading.Event()
+
+    def refused_store() -> None:
+        with committer.coming():
+            announced.set()
+            withdraw.wait(5)
+
+    with ThreadPoolExecutor(2) as pool:
+        refused = pool.submit(refused_store)
+        assert announced.wait(5)
+        lead = pool.submit(committer.submit, _insert("a"))
+        time.sleep(0.1)
+        assert not lead.done()  # waiting for the announced store
+        withdraw.set()
+        assert lead.result(10) == "a"  # well before its 30 s linger
+        refused.result(10)
+    assert transactions == [1]
+
+
+def test_a_lead_waits_no_longer_than_its_linger(engine) -> None:
+    transactions: list[int] = []
+    committer = _committer(engine, transactions, linger=0.05)
+    with committer.coming(), ThreadPoolExecutor(1) as pool:  # announced, never made
+        assert pool.submit(committer.submit, _insert("a")).result(10) == "a"
+    assert transactions == [1]

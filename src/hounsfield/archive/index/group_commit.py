@@ -16,13 +16,23 @@ costs about 0.1 ms of CPU).
 Work of one kind can also run set-based: `submit_item(run_many, item)` queues an item,
 and the items of neighbouring submissions with the same `run_many` are handed to it in
 one call (one multi-row insert for many stored instances, say).
+
+A submission can be announced before it is made (`coming`: a store being parsed, its
+blob being written). A lead that finds announced submissions not made yet waits for
+them, up to `linger` seconds, so that they share its transaction: with two stores under
+way in a process, one commit instead of two (at 4 concurrent one-instance requests on
+the development VM: 0.6 ms of CPU less per instance on SQLite, 0.8 ms on PostgreSQL,
+and 20-30% more instances per second). A lone store is announced by nobody else, and
+so never waits.
 """
 
 from __future__ import annotations
 
 import collections
+import contextlib
 import threading
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
 
 from sqlalchemy import Connection
@@ -74,32 +84,67 @@ class _Pending:
         return self.value
 
 
+class Arrival:
+    """A submission announced before it is made (`GroupCommitter.coming`)."""
+
+    __slots__ = ("arrived",)
+
+    def __init__(self) -> None:
+        self.arrived = False
+
+
 class GroupCommitter:
-    def __init__(self, transaction: Callable[[Work], Any], *, max_batch: int = 64):
-        """`transaction(work)` runs `work(conn)` in one transaction and commits it."""
+    def __init__(self, transaction: Callable[[Work], Any], *, max_batch: int = 64,
+                 linger: float = 0.0):
+        """`transaction(work)` runs `work(conn)` in one transaction and commits it.
+        `linger`: seconds a lead waits, at most, for announced submissions to join."""
         self._transaction = transaction
         self._max_batch = max_batch
+        self._linger = linger
         self._lock = threading.Lock()
+        self._joined = threading.Condition(self._lock)
         self._queue: collections.deque[_Pending] = collections.deque()
         self._leading = False  # a caller runs transactions, or has been told to
+        self._coming = 0  # announced submissions not made yet
 
-    def submit(self, work: Callable[[Connection], T]) -> T:
-        """Run `work` in the next shared transaction; return once it is committed."""
-        return self._submit(_Pending(work))
+    @contextlib.contextmanager
+    def coming(self) -> Iterator[Arrival]:
+        """Announce a submission to come (made with the `Arrival` yielded, or not at
+        all): a lead waits up to `linger` for announced submissions to join its batch."""
+        arrival = Arrival()
+        with self._lock:
+            self._coming += 1
+        try:
+            yield arrival
+        finally:
+            if not arrival.arrived:
+                with self._lock:
+                    self._coming -= 1
+                    self._joined.notify_all()
 
-    def submit_item(self, run_many: Callable[[Connection, list[Item]], list[T]], item: Item) -> T:
+    def submit(self, work: Callable[[Connection], T], arrival: Arrival | None = None) -> T:
+        """Run `work` in the next shared transaction; return once it is committed.
+        `arrival`: the announcement (`coming`) this submission fulfils, if any."""
+        return self._submit(_Pending(work), arrival)
+
+    def submit_item(self, run_many: Callable[[Connection, list[Item]], list[T]], item: Item,
+                    arrival: Arrival | None = None) -> T:
         """Run `run_many(conn, items)` in the next shared transaction, `item` among the
         `items` submitted with it; return this item's result once it is committed.
         `run_many` returns one result per item, in order."""
-        return self._submit(_Pending(_Item(run_many, item)))
+        return self._submit(_Pending(_Item(run_many, item)), arrival)
 
     def waiting(self) -> int:
         """Submissions queued for a transaction not yet begun (for tests)."""
         with self._lock:
             return len(self._queue)
 
-    def _submit(self, pending: _Pending) -> Any:
+    def _submit(self, pending: _Pending, arrival: Arrival | None = None) -> Any:
         with self._lock:
+            if arrival is not None and not arrival.arrived:
+                arrival.arrived = True
+                self._coming -= 1
+                self._joined.notify_all()
             self._queue.append(pending)
             lead, self._leading = not self._leading, True
         if not lead:
@@ -114,6 +159,7 @@ class GroupCommitter:
         batch: list[_Pending] = []
         try:
             with self._lock:
+                self._wait_for_coming()
                 batch = [self._queue.popleft()
                          for _ in range(min(len(self._queue), self._max_batch))]
             self._run(batch)
@@ -127,6 +173,16 @@ class GroupCommitter:
             if following is not None:
                 following.lead = True
                 following.wake()
+
+    def _wait_for_coming(self) -> None:
+        """Wait (the lock held by the caller) up to `linger` for announced submissions."""
+        if not self._coming or not self._linger:
+            return
+        deadline = time.monotonic() + self._linger
+        while self._coming and len(self._queue) < self._max_batch:
+            left = deadline - time.monotonic()
+            if left <= 0 or not self._joined.wait(left):
+                return
 
     def _run(self, batch: list[_Pending]) -> None:
         """One transaction for the whole batch. Should a piece fail, the transaction is
