@@ -135,3 +135,18 @@ def test_outside_autocommit_the_callers_transaction_is_used(engine) -> None:
         plain_sql.run(conn, INSERT, name="a")  # sent now: there is no queue
         assert conn.execute(text("SELECT count(*) FROM item")).scalar_one() == 1
     assert names(engine) == ["a"]
+
+
+def test_unprepared_text_is_planned_anew_each_time(writer) -> None:
+    """psycopg prepares a statement it has run five times; an Unprepared one never is
+    (so PostgreSQL never keeps a generic plan made while the table was young)."""
+    one_off = plain_sql.Unprepared("SELECT name FROM item WHERE name IN (:a, :b)")
+    kept = "SELECT count(*) FROM item WHERE name = :a"
+    for _ in range(8):
+        with transaction(writer):
+            plain_sql.run_each(writer, (one_off, {"a": "x", "b": "y"}), (kept, {"a": "x"}))
+        plain_sql.run_all(writer, one_off, a="x", b="y")  # outside a transaction too
+    prepared = [row[0] for row in writer.execute(
+        text("SELECT statement FROM pg_prepared_statements"))]
+    assert any("count(*)" in statement for statement in prepared)
+    assert not any(" IN (" in statement for statement in prepared)

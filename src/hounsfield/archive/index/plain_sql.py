@@ -30,6 +30,17 @@ _PYFORMAT: dict[str, str] = {}
 _QUEUE = "hounsfield_queued"  # conn.info key: statements waiting to be sent
 
 
+class Unprepared(str):
+    """SQL text a server database plans anew each time it runs (psycopg prepares a
+    statement run five times, and PostgreSQL may then keep one generic plan for it).
+    For a look-up whose text is made per call (an IN list): a generic plan made while
+    its table was young scans the table (seen: every store's SOP Instance UID look-up
+    read the whole instance table until autovacuum analysed it), and each list length
+    would be one more prepared statement."""
+
+    __slots__ = ()
+
+
 def run_one(conn: Connection, sql: str, **params: Any) -> tuple[Any, ...] | None:
     """Execute `sql`; its first row, if any."""
     rows = _execute(conn, sql, params, first_only=True)
@@ -142,7 +153,7 @@ def _send(conn: Connection, statements: list[tuple[str, Any]],
     try:
         with driver.pipeline():
             for sql, params in statements:
-                cursors.append(driver.execute(sql, params))
+                cursors.append(driver.execute(sql, params, **_prepare(sql)))
         return [cursor.fetchall() if cursor.description is not None else []
                 for cursor in cursors[len(cursors) - answered:]]
     except dbapi.Error as exc:
@@ -161,9 +172,16 @@ def _wrapped(conn: Connection, sql: str, params: Any, exc: Exception) -> DBAPIEr
 
 
 def _driver_sql(conn: Connection, sql: str) -> str:
-    if conn.dialect.paramstyle == "pyformat":
-        return _PYFORMAT.get(sql) or _PYFORMAT.setdefault(sql, _to_pyformat(sql))
-    return sql
+    if conn.dialect.paramstyle != "pyformat":
+        return sql
+    if isinstance(sql, Unprepared):
+        return Unprepared(_to_pyformat(sql))
+    return _PYFORMAT.get(sql) or _PYFORMAT.setdefault(sql, _to_pyformat(sql))
+
+
+def _prepare(sql: str) -> dict[str, Any]:
+    """psycopg's `prepare` argument for `sql` (only ever passed to psycopg)."""
+    return {"prepare": False} if isinstance(sql, Unprepared) else {}
 
 
 def _execute(conn: Connection, sql: str, params: dict[str, Any],
@@ -175,8 +193,9 @@ def _execute(conn: Connection, sql: str, params: dict[str, Any],
         return rows[:1] if first_only else rows
     dbapi = conn.dialect.loaded_dbapi
     cursor = conn.connection.cursor()
+    options = _prepare(sql) if hasattr(conn.connection.driver_connection, "pipeline") else {}
     try:
-        cursor.execute(sql, params)
+        cursor.execute(sql, params, **options)
         if cursor.description is None:
             return []
         if first_only:

@@ -15,7 +15,7 @@ from typing import Any, TypeVar
 from sqlalchemy import Connection, delete, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
-from hounsfield.archive.index.plain_sql import run, run_each, run_many, run_one
+from hounsfield.archive.index.plain_sql import Unprepared, run, run_each, run_many, run_one
 from hounsfield.archive.index.schema import instance, patient, series, study
 from hounsfield.archive.record import InstanceRecord
 
@@ -38,8 +38,8 @@ def find_instances(conn: Connection, sop_instance_uids: Sequence[str]) -> dict[s
 
 def _find_statement(sop_instance_uids: Sequence[str]) -> tuple[str, dict[str, str]]:
     names = [f"uid{number}" for number in range(len(sop_instance_uids))]
-    sql = (f"SELECT sop_instance_uid, {', '.join(_FOUND_COLUMNS)} FROM instance "
-           f"WHERE sop_instance_uid IN ({', '.join(':' + name for name in names)})")
+    sql = Unprepared(f"SELECT sop_instance_uid, {', '.join(_FOUND_COLUMNS)} FROM instance "
+                     f"WHERE sop_instance_uid IN ({', '.join(':' + name for name in names)})")
     return sql, dict(zip(names, sop_instance_uids, strict=True))
 
 
