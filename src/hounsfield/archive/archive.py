@@ -88,7 +88,8 @@ class Archive:
         instance, no blob written for an instance stored already: for imports that
         may well be run twice)."""
         self.blobs.start_writing(path)  # the disk writes it while it is parsed
-        # announced: a transaction under way when this store is ready waits for it
+        # announced: a transaction about to begin while this store is under way waits
+        # for it (up to commit_linger_ms)
         with self._committer.coming() as arrival:
             return self._store_announced(path, expected_study, look_first, arrival)
 

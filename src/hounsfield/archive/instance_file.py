@@ -33,7 +33,6 @@ from hounsfield.dicom.part10 import (
 from hounsfield.dicom.transfer_syntax import is_supported, transfer_syntax
 from hounsfield.errors import HounsfieldError, InstanceRejectedError, StorageUnavailableError
 
-_CHUNK = 1 << 20
 _SMALLEST_FAST_FILE = 132  # preamble and prefix; anything shorter goes to pydicom
 EXTENDED_OFFSET_TABLE = 0x7FE00001
 

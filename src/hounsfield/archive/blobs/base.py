@@ -9,6 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import BinaryIO, Protocol
 
+from hounsfield.archive.content_digest import hex_part
 from hounsfield.dicom.uid import validate_uid
 
 
@@ -17,7 +18,7 @@ def blob_key(study: str, series: str, sop_instance: str, digest: str) -> str:
     an algorithm's prefix such as `blake3:`)."""
     for uid in (study, series, sop_instance):
         validate_uid(uid)
-    digest = digest.rpartition(":")[2]
+    digest = hex_part(digest)
     if len(digest) < 16 or not all(c in "0123456789abcdef" for c in digest):
         raise ValueError("digest must be lower-case hex")
     return f"{study}/{series}/{sop_instance}.{digest[:16]}.dcm"
