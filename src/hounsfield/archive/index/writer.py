@@ -24,16 +24,10 @@ _FOUND_COLUMNS = ("pk", "digest", "blob_key", "series_fk", "size_bytes")
 
 
 def find_instance(conn: Connection, sop_instance_uid: str) -> dict[str, Any] | None:
-    """The stored version of an instance: its digest, blob key and place."""
-    return find_instances(conn, [sop_instance_uid]).get(sop_instance_uid)
-
-
-def find_instances(conn: Connection, sop_instance_uids: Sequence[str]) -> dict[str, dict[str, Any]]:
-    """The stored versions of those of the instances that are stored, by SOP Instance UID."""
-    if not sop_instance_uids:
-        return {}
-    (rows,) = run_each(conn, _find_statement(sop_instance_uids))
-    return _found(rows)
+    """The stored version of an instance: its digest, blob key and place (the one-UID
+    case of the look-up `insert_new_instances` makes)."""
+    (rows,) = run_each(conn, _find_statement([sop_instance_uid]))
+    return _found(rows).get(sop_instance_uid)
 
 
 def _find_statement(sop_instance_uids: Sequence[str]) -> tuple[str, dict[str, str]]:
