@@ -24,10 +24,13 @@ from typing import Any
 from sqlalchemy import Connection
 from sqlalchemy.exc import DBAPIError
 
+from hounsfield.archive.index import pg_pipeline
+
 _PYFORMAT: dict[str, str] = {}
 
 
 _QUEUE = "hounsfield_queued"  # conn.info key: statements waiting to be sent
+_NUMBERED: dict[str, tuple[str, tuple[str, ...]]] = {}  # pyformat SQL: ($n SQL, names)
 
 
 class Unprepared(str):
@@ -146,21 +149,33 @@ class _Queue:
 
 def _send(conn: Connection, statements: list[tuple[str, Any]],
           answered: int) -> list[list[tuple[Any, ...]]]:
-    """Send `statements` in one pipeline; the rows of the last `answered` of them."""
+    """Send `statements` in one round trip (`pg_pipeline`); the rows of the last
+    `answered` of them."""
     driver = conn.connection.driver_connection
-    dbapi = conn.dialect.loaded_dbapi
-    cursors = []
     try:
-        with driver.pipeline():
-            for sql, params in statements:
-                cursors.append(driver.execute(sql, params, **_prepare(sql)))
-        return [cursor.fetchall() if cursor.description is not None else []
-                for cursor in cursors[len(cursors) - answered:]]
-    except dbapi.Error as exc:
+        rows = pg_pipeline.execute(driver, [_numbered(sql, params) for sql, params in statements])
+    except conn.dialect.loaded_dbapi.Error as exc:
         raise _wrapped(conn, "; ".join(sql for sql, _ in statements), None, exc) from exc
-    finally:
-        for cursor in cursors:
-            cursor.close()
+    return rows[len(rows) - answered:]
+
+
+def _numbered(sql: str, params: dict[str, Any] | None) -> pg_pipeline.Statement:
+    """A pyformat statement and its parameters as (SQL with $n, values, prepare)."""
+    prepare = not isinstance(sql, Unprepared)
+    numbered = _NUMBERED.get(sql) if prepare else None
+    if numbered is None:
+        names: list[str] = []
+
+        def number(match: re.Match[str]) -> str:
+            if match[1] not in names:
+                names.append(match[1])
+            return f"${names.index(match[1]) + 1}"
+
+        numbered = re.sub(r"%\(([a-z_][a-z_0-9]*)\)s", number, sql), tuple(names)
+        if prepare:
+            _NUMBERED[sql] = numbered
+    text, names = numbered
+    return text, [params[name] for name in names] if params else [], prepare
 
 
 def _wrapped(conn: Connection, sql: str, params: Any, exc: Exception) -> DBAPIError:
