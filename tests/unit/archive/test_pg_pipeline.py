@@ -198,3 +198,25 @@ class _Relay:
                     other, direction = ends[end]
                     self.chunks.append(direction)
                     other.sendall(data)
+
+
+def test_an_archive_on_sqlite_never_loads_psycopg(tmp_path) -> None:
+    """psycopg and its adapters would cost every SQLite worker process some 6 MB."""
+    import subprocess
+    import sys
+
+    code = f"""
+import sys
+from pathlib import Path
+from pydicom.data import get_testdata_file
+from hounsfield.config import Settings
+from hounsfield.archive.archive import Archive
+import hounsfield.app
+archive = Archive.open(Settings(data_dir=Path({str(tmp_path)!r})))
+spooled = archive.blobs.spool_dir / "in.dcm"
+spooled.write_bytes(Path(get_testdata_file("CT_small.dcm")).read_bytes())
+print(archive.store_file(spooled).disposition.name, "psycopg" in sys.modules)
+"""
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            check=True)
+    assert result.stdout.split() == ["STORED", "False"]

@@ -19,12 +19,13 @@ from __future__ import annotations
 import contextlib
 import re
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection
 from sqlalchemy.exc import DBAPIError
 
-from hounsfield.archive.index import pg_pipeline
+if TYPE_CHECKING:
+    from hounsfield.archive.index import pg_pipeline
 
 _PYFORMAT: dict[str, str] = {}
 
@@ -151,6 +152,9 @@ def _send(conn: Connection, statements: list[tuple[str, Any]],
           answered: int) -> list[list[tuple[Any, ...]]]:
     """Send `statements` in one round trip (`pg_pipeline`); the rows of the last
     `answered` of them."""
+    # imported here: psycopg and its adapters cost each SQLite process 6 MB
+    from hounsfield.archive.index import pg_pipeline
+
     driver = conn.connection.driver_connection
     try:
         rows = pg_pipeline.execute(driver, [_numbered(sql, params) for sql, params in statements])
