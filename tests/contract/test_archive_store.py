@@ -13,6 +13,7 @@ from helpers.dicom_files import ct_instance, part10_bytes, spool
 from sqlalchemy import func, select, update
 
 from hounsfield.archive.archive import Archive
+from hounsfield.archive.index import writer
 from hounsfield.archive.index.schema import instance, patient, series, study
 from hounsfield.archive.record import Disposition
 from hounsfield.dicom import status
@@ -387,3 +388,16 @@ def test_the_blob_store_is_told_to_start_writing_before_the_file_is_parsed(
     path = spool(part10_bytes(ct_instance()), archive.blobs.spool_dir)
     assert archive.store_file(path).disposition is Disposition.STORED
     assert calls == [("start", path.name), ("parse", path.name), ("put", path.name)]
+
+
+def test_a_blob_key_is_referenced_only_by_the_row_that_holds_it(archive: Archive) -> None:
+    """Found through the key's SOP Instance UID (the blob key has no index)."""
+    store(archive, part10_bytes(ct_instance()))
+    [(key,)] = rows(archive, instance, instance.c.blob_key)
+    other_version = key[:-len("0123456789abcdef.dcm")] + "0123456789abcdef.dcm"
+    other_instance = key.replace(".dcm", "").rpartition("/")[0] + "/1.2.3.0123456789abcdef.dcm"
+    with archive.engine.connect() as conn:
+        assert writer.is_referenced(conn, key)
+        assert not writer.is_referenced(conn, other_version)
+        assert not writer.is_referenced(conn, other_instance)
+        assert not writer.is_referenced(conn, "not a key blob_key makes")

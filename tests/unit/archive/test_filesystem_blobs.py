@@ -3,7 +3,7 @@ import time
 
 import pytest
 
-from hounsfield.archive.blobs.base import blob_key
+from hounsfield.archive.blobs.base import blob_key, sop_instance_of
 from hounsfield.archive.blobs.filesystem import BlobNotFoundError, FilesystemBlobStore
 from hounsfield.errors import InvalidUIDError
 
@@ -185,3 +185,17 @@ def test_a_stored_file_leaves_the_page_cache_once_durable_unless_kept(
     store.put_file(KEY, source)
     assert _cached(store.path(KEY)) is keep_cached
     assert store.open(KEY).read() == data
+
+
+def test_a_key_tells_its_sop_instance_uid() -> None:
+    assert sop_instance_of(KEY) == "1.2.3.4"
+    assert sop_instance_of(blob_key("1.2", "1.2.3", "1.2.3.4.5", "blake3:" + "ab" * 28)) \
+        == "1.2.3.4.5"
+
+
+@pytest.mark.parametrize("text", ["", "not-a-key", "1.2/1.2.3/1.2.3.4.dcm",
+                                  "1.2/1.2.3/1.2.3.4.0123456789abcdef.txt",
+                                  "1.2/1.2.3/1..2.0123456789abcdef.dcm",
+                                  "1.2/1.2.3/.0123456789abcdef.dcm"])
+def test_other_text_tells_no_sop_instance_uid(text) -> None:
+    assert sop_instance_of(text) is None

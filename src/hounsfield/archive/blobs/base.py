@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import BinaryIO, Protocol
 
 from hounsfield.archive.content_digest import hex_part
-from hounsfield.dicom.uid import validate_uid
+from hounsfield.dicom.uid import is_valid_uid, validate_uid
 
 
 def blob_key(study: str, series: str, sop_instance: str, digest: str) -> str:
@@ -22,6 +22,17 @@ def blob_key(study: str, series: str, sop_instance: str, digest: str) -> str:
     if len(digest) < 16 or not all(c in "0123456789abcdef" for c in digest):
         raise ValueError("digest must be lower-case hex")
     return f"{study}/{series}/{sop_instance}.{digest[:16]}.dcm"
+
+
+def sop_instance_of(key: str) -> str | None:
+    """The SOP Instance UID in a key made by `blob_key`; None for any other text."""
+    name = key.rpartition("/")[2]
+    if not name.endswith(".dcm"):
+        return None
+    uid, _, digest = name[:-len(".dcm")].rpartition(".")
+    if len(digest) != 16 or not is_valid_uid(uid):
+        return None
+    return uid
 
 
 class BlobStore(Protocol):

@@ -132,7 +132,6 @@ instance = Table(
 )
 Index("ix_instance_series", instance.c.series_fk, instance.c.instance_number)
 Index("ix_instance_sop_class", instance.c.sop_class_uid)
-Index("ix_instance_blob_key", instance.c.blob_key)
 
 # One row per (modality, study): ModalitiesInStudy matching is an index range. Kept by
 # triggers on series (migration 0002), so the store path needs no statement of its own.

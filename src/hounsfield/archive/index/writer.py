@@ -15,6 +15,7 @@ from typing import Any, TypeVar
 from sqlalchemy import Connection, delete, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
+from hounsfield.archive.blobs.base import sop_instance_of
 from hounsfield.archive.index.plain_sql import Unprepared, run, run_each, run_many, run_one
 from hounsfield.archive.index.schema import instance, patient, series, study
 from hounsfield.archive.record import InstanceRecord
@@ -42,8 +43,12 @@ def _found(rows: list[tuple[Any, ...]]) -> dict[str, dict[str, Any]]:
 
 
 def is_referenced(conn: Connection, key: str) -> bool:
-    return conn.execute(select(instance.c.pk).where(instance.c.blob_key == key)
-                        ).first() is not None
+    """Whether an instance row holds blob key `key`: found through the key's SOP
+    Instance UID (the unique index; the blob key has no index of its own)."""
+    uid = sop_instance_of(key)
+    if uid is None:  # not a key blob_key makes: a scan, but a right answer
+        return run_one(conn, _BLOB_KEY_USED, key=key) is not None
+    return run_one(conn, _BLOB_KEY_OF_INSTANCE, uid=uid, key=key) is not None
 
 
 # The statements every store runs are plain SQL handed straight to the driver
@@ -55,6 +60,9 @@ _LOCK_STUDY = ("SELECT st.pk, st.modalities_in_study, st.sop_classes_in_study, s
                "se.study_fk FROM study st LEFT JOIN series se "
                "ON se.series_instance_uid = :series WHERE st.study_instance_uid = :study")
 _SERIES_PK = "SELECT pk, study_fk FROM series WHERE series_instance_uid = :uid"
+_BLOB_KEY_OF_INSTANCE = ("SELECT 1 FROM instance WHERE sop_instance_uid = :uid "
+                         "AND blob_key = :key")
+_BLOB_KEY_USED = "SELECT 1 FROM instance WHERE blob_key = :key"
 _COUNT_SERIES = ("UPDATE series SET number_of_instances = number_of_instances + :count, "
                  "updated_at = :now WHERE pk = :pk")
 _COUNT_STUDY = ("UPDATE study SET number_of_instances = number_of_instances + :count, "
