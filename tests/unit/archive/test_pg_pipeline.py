@@ -220,3 +220,27 @@ print(archive.store_file(spooled).disposition.name, "psycopg" in sys.modules)
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                             check=True)
     assert result.stdout.split() == ["STORED", "False"]
+
+
+def test_a_connection_whose_descriptor_is_past_1024_works(conninfo) -> None:
+    """A busy server has many descriptors open: waiting on the connection must not be
+    select's (limited to descriptors below 1024)."""
+    import os
+    import resource
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if hard != resource.RLIM_INFINITY and hard < 1200:
+        pytest.skip(f"this process may open {hard} descriptors")
+    resource.setrlimit(resource.RLIMIT_NOFILE, (max(soft, 1200), hard))
+    null = os.open(os.devnull, os.O_RDONLY)
+    taken = [os.dup(null) for _ in range(1100)]
+    try:
+        with psycopg.connect(conninfo, autocommit=True) as conn:
+            assert conn.pgconn.socket > 1024
+            conn.execute(CREATE)
+            rows = run(conn, (INSERT, ("a", 1, 0.0, True, b"x"), True), (SELECT, ("a",), True))
+        assert rows == [[], [("a", 1, 0.0, True, b"x")]]
+    finally:
+        for fd in [*taken, null]:
+            os.close(fd)
+        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))

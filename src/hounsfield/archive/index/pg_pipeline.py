@@ -134,8 +134,7 @@ def _flush(pgconn: Any) -> None:
     """Write out what is queued, reading answers meanwhile (so that neither side ever
     waits for the other with its buffers full)."""
     while pgconn.flush():
-        readable, _, _ = select.select([pgconn.socket], [pgconn.socket], [])
-        if readable:
+        if _wait(pgconn.socket, select.POLLIN | select.POLLOUT) & select.POLLIN:
             pgconn.consume_input()
 
 
@@ -145,7 +144,7 @@ def _segment(pgconn: Any) -> list[list[Any]]:
     current: list[Any] = []
     while True:
         while pgconn.is_busy():
-            select.select([pgconn.socket], [], [])
+            _wait(pgconn.socket, select.POLLIN)
             pgconn.consume_input()
         result = pgconn.get_result()
         if result is None:
@@ -155,6 +154,14 @@ def _segment(pgconn: Any) -> list[list[Any]]:
             return answers
         else:
             current.append(result)
+
+
+def _wait(fd: int, events: int) -> int:
+    """Block (the GIL released) until `fd` is ready for `events`; the events that are
+    (poll, not select: a busy server's descriptors go past select's 1024)."""
+    poller = select.poll()
+    poller.register(fd, events)
+    return next((ready for _, ready in poller.poll()), 0)
 
 
 def _raise_first_error(answers: list[list[Any]], encoding: str) -> None:
