@@ -5,6 +5,7 @@
     python -m bench qido [options]    QIDO-RS only (python -m bench qido --help)
     python -m bench wado [options]    WADO-RS only (python -m bench wado --help)
     python -m bench render [options]  rendered images, thumbnails, WADO-URI only
+    python -m bench pg-transaction    the PostgreSQL store transaction, two ways
 """
 
 import sys
@@ -47,6 +48,10 @@ def render_arguments(stow_args) -> list[str]:  # type: ignore[no-untyped-def]
 
 
 def main(argv: list[str]) -> int:
+    if argv[:1] == ["pg-transaction"]:
+        from bench import pg_transaction  # imports Hounsfield's index writer
+
+        return pg_transaction.main(argv[1:])
     if argv[:1] == ["render"]:
         return render.main(argv[1:])
     if argv[:1] == ["wado"]:

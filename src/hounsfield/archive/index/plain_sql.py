@@ -9,9 +9,9 @@ kind of error.
 
 In a write transaction on a server database (`transaction`), statements whose answer is
 not needed (`run`, `run_many`) wait in a queue, and go with the next statement that
-needs its answer, or with the COMMIT, in one round trip (psycopg's pipeline mode): the
-transaction's BEGIN goes with its first look-up. A store so costs two or three round
-trips instead of five.
+needs its answer, or with the COMMIT, in one round trip (libpq's pipeline mode:
+`pg_pipeline`, one write and one read per batch): the transaction's BEGIN goes with its
+first look-up. A store so costs two or three round trips instead of five.
 """
 
 from __future__ import annotations
