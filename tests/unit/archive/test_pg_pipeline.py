@@ -126,6 +126,20 @@ def test_a_statement_that_cannot_be_prepared_is_not_taken_as_prepared(driver) ->
     assert run(driver, (SELECT, ("a",), True)) == [[]]
 
 
+def test_statements_prepared_before_one_that_cannot_be_are_known(driver) -> None:
+    """Each is prepared once: preparing it again would fail (the name exists)."""
+    prepared = pg_pipeline.prepared_on(driver)
+    with pytest.raises(psycopg.errors.UndefinedTable):
+        run(driver, (SELECT, ("a",), True),
+            ("SELECT * FROM no_such_table WHERE x = $1", (1,), True),
+            ("SELECT count(*) FROM item WHERE name = $1", ("a",), True))
+    assert prepared.names == {SELECT: b"hf_0"}
+    assert run(driver, (SELECT, ("a",), True),
+               ("SELECT count(*) FROM item WHERE name = $1", ("a",), True)) == [[], [(0,)]]
+    on_server = dict(driver.execute("SELECT name, statement FROM pg_prepared_statements"))
+    assert on_server == {"hf_0": SELECT, "hf_1": "SELECT count(*) FROM item WHERE name = $1"}
+
+
 def test_a_batch_larger_than_the_socket_buffers_goes_through(driver) -> None:
     """The answers are read while the batch is written, so neither side stalls."""
     blob = bytes(range(256)) * 4096  # 1 MiB

@@ -56,8 +56,10 @@ def prepared_on(driver: Connection) -> Prepared:
 def execute(driver: Connection, statements: Sequence[Statement]
             ) -> list[list[tuple[Any, ...]]]:
     """Run `statements` in order, in one round trip (statements to prepare go first,
-    their answers read with the others); the rows of each. The first failing statement's error
-    is raised once every answer has been read: the statements after it did not run."""
+    their answers read with the others); the rows of each. The first failing
+    statement's error is raised once every answer has been read: the statements after
+    it did not run, and those before it are undone unless a BEGIN before the batch
+    left them to a transaction the caller ends."""
     pgconn = driver.pgconn
     encoding = driver.info.encoding
     prepared = prepared_on(driver)
@@ -85,8 +87,10 @@ def execute(driver: Connection, statements: Sequence[Statement]
         if pgconn.pipeline_status != pq.PipelineStatus.OFF:
             driver.close()  # answers not read can no longer be told apart
         raise
+    for (sql, name), results in zip(to_prepare.items(), preparations, strict=False):
+        if results and results[-1].status == _STATUS.COMMAND_OK:  # up to a failed one
+            prepared.names[sql] = name
     _raise_first_error(preparations, encoding)
-    prepared.names.update(to_prepare)
     _raise_first_error(answers, encoding)
     return _rows(driver, answers)
 
