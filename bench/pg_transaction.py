@@ -116,7 +116,7 @@ def _psycopg_pipeline(conn: Any, statements: list[tuple[str, Any]], answered: in
     with driver.pipeline():
         for sql, params in statements:
             options = {"prepare": False} if isinstance(sql, Unprepared) else {}
-            cursors.append(driver.execute(sql, params, **options))
+            cursors.append(driver.execute(plain_sql._driver_sql(conn, sql), params, **options))
     rows = [cursor.fetchall() if cursor.description is not None else []
             for cursor in cursors[len(cursors) - answered:]]
     for cursor in cursors:

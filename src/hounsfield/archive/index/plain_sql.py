@@ -27,11 +27,10 @@ from sqlalchemy.exc import DBAPIError
 if TYPE_CHECKING:
     from hounsfield.archive.index import pg_pipeline
 
-_PYFORMAT: dict[str, str] = {}
-
-
+_PARAMETER = re.compile(r"(?<!:):([a-z_][a-z_0-9]*)")  # :name, not a ::type cast
+_PYFORMAT: dict[str, str] = {}  # SQL: the same for psycopg's cursor (%(name)s)
+_NUMBERED: dict[str, tuple[str, tuple[str, ...]]] = {}  # SQL: ($n SQL, names), pg_pipeline
 _QUEUE = "hounsfield_queued"  # conn.info key: statements waiting to be sent
-_NUMBERED: dict[str, tuple[str, tuple[str, ...]]] = {}  # pyformat SQL: ($n SQL, names)
 
 
 class Unprepared(str):
@@ -63,8 +62,7 @@ def run_each(conn: Connection, *statements: tuple[str, dict[str, Any]]
     queue = conn.info.get(_QUEUE)
     if queue is None:
         return [_execute(conn, sql, params, first_only=False) for sql, params in statements]
-    return _send(conn, [*queue.take(), *((_driver_sql(conn, sql), params)
-                                         for sql, params in statements)], len(statements))
+    return _send(conn, [*queue.take(), *statements], len(statements))
 
 
 def run(conn: Connection, sql: str, **params: Any) -> None:
@@ -77,11 +75,11 @@ def run_many(conn: Connection, sql: str, rows: list[dict[str, Any]]) -> None:
     executemany: one prepared statement)."""
     if not rows:
         return
-    sql = _driver_sql(conn, sql)
     queue = conn.info.get(_QUEUE)
     if queue is not None:
         queue.add(sql, rows)
         return
+    sql = _driver_sql(conn, sql)
     dbapi = conn.dialect.loaded_dbapi
     cursor = conn.connection.cursor()
     try:
@@ -164,7 +162,8 @@ def _send(conn: Connection, statements: list[tuple[str, Any]],
 
 
 def _numbered(sql: str, params: dict[str, Any] | None) -> pg_pipeline.Statement:
-    """A pyformat statement and its parameters as (SQL with $n, values, prepare)."""
+    """A statement (:name parameters) and its parameters as pg_pipeline takes them:
+    (SQL with $n parameters, values, prepare)."""
     prepare = not isinstance(sql, Unprepared)
     numbered = _NUMBERED.get(sql) if prepare else None
     if numbered is None:
@@ -175,7 +174,7 @@ def _numbered(sql: str, params: dict[str, Any] | None) -> pg_pipeline.Statement:
                 names.append(match[1])
             return f"${names.index(match[1]) + 1}"
 
-        numbered = re.sub(r"%\(([a-z_][a-z_0-9]*)\)s", number, sql), tuple(names)
+        numbered = _PARAMETER.sub(number, sql), tuple(names)
         if prepare:
             _NUMBERED[sql] = numbered
     text, names = numbered
@@ -205,11 +204,11 @@ def _prepare(sql: str) -> dict[str, Any]:
 
 def _execute(conn: Connection, sql: str, params: dict[str, Any],
              first_only: bool) -> list[tuple[Any, ...]]:
-    sql = _driver_sql(conn, sql)
     queue = conn.info.get(_QUEUE)
     if queue is not None:
         rows = _send(conn, [*queue.take(), (sql, params)], 1)[0]
         return rows[:1] if first_only else rows
+    sql = _driver_sql(conn, sql)
     dbapi = conn.dialect.loaded_dbapi
     cursor = conn.connection.cursor()
     options = _prepare(sql) if hasattr(conn.connection.driver_connection, "pipeline") else {}
@@ -228,4 +227,4 @@ def _execute(conn: Connection, sql: str, params: dict[str, Any],
 
 
 def _to_pyformat(sql: str) -> str:
-    return re.sub(r"(?<!:):([a-z_][a-z_0-9]*)", r"%(\1)s", sql)
+    return _PARAMETER.sub(r"%(\1)s", sql)
